@@ -1,0 +1,24 @@
+"""alfj-fer: facial expression recognition (ALFJ-Net) and occlusion-robustness analysis."""
+
+from fer.errors import CheckpointError, DatasetError, FERError, InputError, ModelNotFoundError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckpointError",
+    "DatasetError",
+    "FERError",
+    "InputError",
+    "ModelNotFoundError",
+    "Predictor",
+    "FacePrediction",
+    "__version__",
+]
+
+
+def __getattr__(name):  # lazy: `import fer` must not import torch
+    if name in ("Predictor", "FacePrediction"):
+        from fer import predictor
+
+        return getattr(predictor, name)
+    raise AttributeError(f"module 'fer' has no attribute {name!r}")

@@ -1,0 +1,57 @@
+"""`python -m fer` / `fer`: one subcommand per module in `fer/commands/`.
+
+A command module defines `NAME`, `HELP`, `add_arguments(parser)` and `run(args) -> int`.
+Project errors (`fer.errors.FERError`) print a plain message and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import fer.commands
+from fer import __version__
+from fer.errors import FERError
+
+
+def _command_modules():
+    for info in sorted(pkgutil.iter_modules(fer.commands.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"fer.commands.{info.name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fer",
+        description="alfj-fer: facial expression recognition with attention-guided local heads, "
+        "and occlusion-robustness analysis.",
+    )
+    parser.add_argument("--version", action="version", version=f"alfj-fer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except FERError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

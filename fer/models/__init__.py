@@ -1,0 +1,16 @@
+"""Models: ALFJ-Net, its ablations and base models, and the offline reference models."""
+
+from fer.models.base import REGION_NAMES, FERModel, ModelConfig, ModelOutput, Preprocess
+from fer.models.registry import create_model, list_models, model_entry, register_model
+
+__all__ = [
+    "REGION_NAMES",
+    "FERModel",
+    "ModelConfig",
+    "ModelOutput",
+    "Preprocess",
+    "create_model",
+    "list_models",
+    "model_entry",
+    "register_model",
+]
