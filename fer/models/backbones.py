@@ -1,0 +1,153 @@
+"""Backbones for ALFJ-Net, cut into a shared trunk (stem + stages 1-3) and a local stage (stage 4).
+
+* `resnet18` / `resnet50`: torchvision ResNets built without weights. Module names inside the trunk
+  are torchvision's (`conv1`, `bn1`, `layer1`..`layer3`) and the local stage is `layer4` itself, so a
+  torchvision-style state dict maps onto them by prefix alone.
+* `ir50`: the IR-50 of face.evoLVe (`backbone/model_irse.py`, mode "ir"), 112x112 input: an
+  `input_layer` (3x3 conv, BN, PReLU) and 24 "bottleneck_IR" units `body.0..23` with
+  `res_layer` (BN, 3x3 conv, PReLU, 3x3 conv with the stride, BN) and `shortcut_layer` (1x1 max pool
+  with the stride when the width is unchanged, else 1x1 conv + BN). Units 0-20 (stages 1-3,
+  256 channels, stride 8) form the trunk; units 21-23 (stage 4, 512 channels) the local stage.
+  The trunk keeps the names `input_layer.*` and `body.<i>.*` of the original.
+
+Nothing is downloaded: weights come from `fer.models.checkpoint.load_backbone_weights`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torchvision.models import resnet18, resnet50
+from torchvision.models.resnet import Bottleneck
+
+from fer.models.base import IMAGENET_MEAN, IMAGENET_STD
+
+BACKBONES = ("resnet18", "resnet50", "ir50")
+IR50_UNITS = (3, 4, 14, 3)  # units per stage (face.evoLVe get_blocks(50))
+IR50_TRUNK_UNITS = sum(IR50_UNITS[:3])  # body.0..20 in the trunk, body.21..23 in the local stage
+
+
+@dataclass
+class BackboneParts:
+    trunk: nn.Module  # stem + stages 1-3
+    local_stage: nn.Module  # stage 4 (each region head gets a deep copy, or all share it)
+    trunk_channels: int
+    out_channels: int
+    input_size: int  # the input size the backbone was designed for
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+
+class ResNetTrunk(nn.Module):
+    """Stem + stages 1-3 of a torchvision ResNet, keeping torchvision's module names."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
+        self.layer1, self.layer2, self.layer3 = net.layer1, net.layer2, net.layer3
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.layer3(self.layer2(self.layer1(x)))
+
+
+def apply_caffe_resnet_layout(*modules: nn.Module) -> int:
+    """Turn torchvision bottlenecks into the Caffe ResNet-50 layout of VGGFace2 `resnet50_ft`.
+
+    Caffe puts a downsampling block's stride on its first 1x1 conv (torchvision: on the 3x3 conv),
+    and its stem max pool has padding 0 with ceil_mode=True. Output sizes are unchanged for the
+    even sizes used here. Returns the number of modules changed.
+    """
+    changed = 0
+    for root in modules:
+        for m in root.modules():
+            if isinstance(m, Bottleneck) and m.conv2.stride != (1, 1):
+                m.conv1.stride, m.conv2.stride = m.conv2.stride, (1, 1)
+                changed += 1
+            elif isinstance(m, nn.MaxPool2d) and m.kernel_size == 3:
+                m.padding, m.ceil_mode = 0, True
+                changed += 1
+    return changed
+
+
+def _resnet_parts(name: str) -> BackboneParts:
+    net = {"resnet18": resnet18, "resnet50": resnet50}[name](weights=None)
+    trunk_channels = 256 if name == "resnet18" else 1024
+    return BackboneParts(
+        trunk=ResNetTrunk(net),
+        local_stage=net.layer4,
+        trunk_channels=trunk_channels,
+        out_channels=2 * trunk_channels,
+        input_size=224,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    )
+
+
+class IRUnit(nn.Module):
+    """face.evoLVe `bottleneck_IR`: pre-activation-style residual unit with PReLU."""
+
+    def __init__(self, in_channels: int, depth: int, stride: int) -> None:
+        super().__init__()
+        if in_channels == depth:
+            self.shortcut_layer: nn.Module = nn.MaxPool2d(1, stride)
+        else:
+            self.shortcut_layer = nn.Sequential(
+                nn.Conv2d(in_channels, depth, 1, stride, bias=False), nn.BatchNorm2d(depth)
+            )
+        self.res_layer = nn.Sequential(
+            nn.BatchNorm2d(in_channels),
+            nn.Conv2d(in_channels, depth, 3, 1, 1, bias=False),
+            nn.PReLU(depth),
+            nn.Conv2d(depth, depth, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(depth),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.res_layer(x) + self.shortcut_layer(x)
+
+
+def _ir50_units() -> list[IRUnit]:
+    units: list[IRUnit] = []
+    in_ch = 64
+    for depth, n in zip((64, 128, 256, 512), IR50_UNITS):
+        units.append(IRUnit(in_ch, depth, 2))
+        units.extend(IRUnit(depth, depth, 1) for _ in range(n - 1))
+        in_ch = depth
+    return units
+
+
+class IRTrunk(nn.Module):
+    """IR-50 input layer + units 0-20 (stages 1-3), keeping face.evoLVe's module names."""
+
+    def __init__(self, units: list[IRUnit]) -> None:
+        super().__init__()
+        self.input_layer = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.PReLU(64))
+        self.body = nn.Sequential(*units)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(self.input_layer(x))
+
+
+def _ir50_parts() -> BackboneParts:
+    units = _ir50_units()
+    trunk = IRTrunk(units[:IR50_TRUNK_UNITS])
+    for m in trunk.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    local = nn.Sequential(*units[IR50_TRUNK_UNITS:])
+    for m in local.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    return BackboneParts(trunk, local, 256, 512, 112, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+
+
+def build_backbone(name: str) -> BackboneParts:
+    """Fresh, randomly initialised trunk and local stage for `name` (one of BACKBONES)."""
+    if name in ("resnet18", "resnet50"):
+        return _resnet_parts(name)
+    if name == "ir50":
+        return _ir50_parts()
+    raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
