@@ -1,0 +1,58 @@
+"""What a sweep runs on: aligned crops with landmarks (in crop coordinates) and labels.
+
+`Samples` holds a stack of equally sized crops. Labels are indices into `class_names`, or
+None for unlabelled photos (a model's clean predictions then serve as pseudo-labels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fer.errors import DatasetError
+
+
+@dataclass
+class Samples:
+    crops: np.ndarray  # (N, S, S, 3) uint8
+    landmarks: np.ndarray | None  # (N, 5, 2) crop coordinates
+    labels: np.ndarray | None  # (N,) int, or None when unlabelled
+    class_names: tuple[str, ...] = ()
+    landmarks68: np.ndarray | None = None  # (N, 68, 2)
+    source: str = ""
+    names: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.crops = np.asarray(self.crops)
+        if self.crops.ndim != 4 or self.crops.shape[-1] != 3 or self.crops.dtype != np.uint8:
+            raise DatasetError("samples must be an (N, S, S, 3) uint8 stack of aligned RGB crops")
+        if self.crops.shape[1] != self.crops.shape[2]:
+            raise DatasetError("aligned crops must be square")
+        n = len(self.crops)
+        for name in ("landmarks", "labels", "landmarks68"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                raise DatasetError(f"{name} has {len(value)} entries for {n} crops")
+        self.class_names = tuple(self.class_names)
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    @property
+    def size(self) -> int:
+        return int(self.crops.shape[1])
+
+    def head(self, limit: int | None) -> Samples:
+        if limit is None or limit >= len(self):
+            return self
+        cut = slice(0, max(0, int(limit)))
+        return Samples(
+            self.crops[cut],
+            None if self.landmarks is None else self.landmarks[cut],
+            None if self.labels is None else self.labels[cut],
+            self.class_names,
+            None if self.landmarks68 is None else self.landmarks68[cut],
+            self.source,
+            self.names[cut],
+        )

@@ -1,0 +1,246 @@
+"""Occlusion sweeps: every occluder x severity (and the four region blocks) over aligned crops.
+
+The occluder is drawn once per crop and condition (seeded by the sample index, so every model
+sees the same pixels) and the occluded stack is run through each model in batches. Timings of
+occluder rendering and of model inference are kept apart (see benchmarks/robustness_sweep.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fer.errors import InputError
+from fer.models.base import FERModel
+from fer.robustness.inference import head_probs_of_crops
+from fer.robustness.metrics import Predictions, head_names, metric_row
+from fer.robustness.occlude import Condition, available_occluders, block_names, occlude_crop, region_coverage
+from fer.robustness.samples import Samples
+
+DEFAULT_SEVERITIES = (0.25, 0.5, 0.75, 1.0)
+OTHER = "(other)"  # a model class the data set does not have
+
+
+@dataclass
+class SweepResult:
+    rows: list[dict]  # tidy: one row per model x condition x subset ("all" or a class name)
+    meta: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # render_s, model_s, images, conditions
+
+
+def default_conditions(
+    occluders: Sequence[str] | None = None,
+    severities: Sequence[float] = DEFAULT_SEVERITIES,
+    blocks: bool = True,
+) -> list[Condition]:
+    """clean, then every occluder x severity, then the region blocks x severity."""
+    kinds = list(available_occluders() if occluders is None else occluders)
+    for s in severities:
+        if not 0.0 <= float(s) <= 1.0:
+            raise InputError(f"severity must be within [0, 1], got {s}")
+    conds = [Condition("clean", 0.0)]
+    conds += [Condition(k, float(s)) for k in kinds for s in severities]
+    if blocks:
+        conds += [Condition(b, float(s)) for b in block_names() for s in severities]
+    return conds
+
+
+def _class_map(model: FERModel, data_classes: Sequence[str]) -> np.ndarray:
+    """Column index in the data set's class space (+1 "other" column) of each model class."""
+    names = list(data_classes)
+    return np.array([names.index(c) if c in names else len(names) for c in model.config.class_names])
+
+
+def _to_data_space(probs: np.ndarray, cmap: np.ndarray, n_data: int) -> np.ndarray:
+    out = np.zeros((*probs.shape[:-1], n_data + 1), np.float32)
+    for j, target in enumerate(cmap):
+        out[..., target] += probs[..., j]
+    return out
+
+
+def _model_name(model: FERModel, i: int, names: Sequence[str] | None) -> str:
+    if names is not None:
+        return names[i]
+    return getattr(model.config, "name", f"model{i}")
+
+
+def sweep(
+    models: Sequence[FERModel],
+    samples: Samples,
+    conditions: Sequence[Condition] | None = None,
+    *,
+    model_names: Sequence[str] | None = None,
+    pseudo_label_model: int = 0,
+    batch_size: int = 32,
+    limit: int | None = None,
+    seed: int = 0,
+    per_class: bool = True,
+    progress: bool = True,
+) -> SweepResult:
+    """Evaluate `models` on `samples` under every condition; returns tidy metric rows.
+
+    Unlabelled samples (labels None) are scored against the clean predictions of
+    `models[pseudo_label_model]`.
+    """
+    if not models:
+        raise InputError("give at least one model")
+    samples = samples.head(limit)
+    if len(samples) == 0:
+        raise InputError("the data set has no samples")
+    conditions = list(default_conditions() if conditions is None else conditions)
+    if not conditions or not conditions[0].is_clean:
+        conditions = [Condition("clean", 0.0)] + [c for c in conditions if not c.is_clean]
+    names = [_model_name(m, i, model_names) for i, m in enumerate(models)]
+    if len(set(names)) != len(names):
+        names = [f"{n}#{i}" for i, n in enumerate(names)]
+    for m in models:
+        m.eval()
+
+    pseudo = samples.labels is None
+    data_classes = tuple(models[pseudo_label_model].config.class_names) if pseudo else samples.class_names
+    if not data_classes:
+        raise InputError("the samples carry labels but no class names")
+    maps = [_class_map(m, data_classes) for m in models]
+    n, n_data = len(samples), len(data_classes)
+    store = {(mi, ci): [] for mi in range(len(models)) for ci in range(len(conditions))}
+    coverage = {ci: [] for ci in range(len(conditions))}
+    render_s = model_s = 0.0
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n * len(conditions), desc="robustness", unit="img")
+    for start in range(0, n, batch_size):
+        stop = min(n, start + batch_size)
+        crops = samples.crops[start:stop]
+        for ci, cond in enumerate(conditions):
+            t0 = time.perf_counter()
+            occluded = np.empty_like(crops)
+            cov = np.zeros((stop - start, 4))
+            for i in range(stop - start):
+                j = start + i
+                lm = None if samples.landmarks is None else samples.landmarks[j]
+                lm68 = None if samples.landmarks68 is None else samples.landmarks68[j]
+                img, mask = occlude_crop(crops[i], cond, lm, lm68, seed=seed + j)
+                occluded[i] = img
+                cov[i] = region_coverage(mask)
+            t1 = time.perf_counter()
+            render_s += t1 - t0
+            coverage[ci].append(cov)
+            for mi, model in enumerate(models):
+                probs = head_probs_of_crops(model, occluded, batch_size=batch_size)
+                store[(mi, ci)].append(_to_data_space(probs, maps[mi], n_data))
+            model_s += time.perf_counter() - t1
+            if bar is not None:
+                bar.update(stop - start)
+    if bar is not None:
+        bar.close()
+
+    preds = {k: Predictions(np.concatenate(v, 0)) for k, v in store.items()}
+    covs = {k: np.concatenate(v, 0) for k, v in coverage.items()}
+    if pseudo:
+        labels = preds[(pseudo_label_model, 0)].fused_pred.copy()
+    else:
+        labels = np.asarray(samples.labels, np.int64)
+    subsets = [("all", np.ones(n, bool))]
+    if per_class:
+        subsets += [(c, labels == k) for k, c in enumerate(data_classes) if (labels == k).any()]
+
+    rows = []
+    for mi, mname in enumerate(names):
+        clean = preds[(mi, 0)]
+        for ci, cond in enumerate(conditions):
+            for sname, mask in subsets:
+                row = {"model": mname, "occluder": cond.occluder, "severity": cond.severity, "class": sname}
+                row.update(metric_row(labels, clean, preds[(mi, ci)], covs[ci], mask))
+                rows.append(row)
+    meta = {
+        "models": names,
+        "heads": {nm: head_names(m.num_heads) for nm, m in zip(names, models)},
+        "trained": {nm: bool(getattr(m.config, "trained", False)) for nm, m in zip(names, models)},
+        "data": samples.source,
+        "num_samples": n,
+        "crop_size": samples.size,
+        "class_names": list(data_classes),
+        "labels": f"pseudo-labels from {names[pseudo_label_model]}" if pseudo else "ground truth",
+        "conditions": [c.label for c in conditions],
+        "seed": seed,
+    }
+    timings = {
+        "render_s": render_s,
+        "model_s": model_s,
+        "images": n,
+        "conditions": len(conditions),
+        "models": len(models),
+    }
+    return SweepResult(rows, meta, timings)
+
+
+def _unwrap_model(predictor_or_model) -> FERModel:
+    if isinstance(predictor_or_model, FERModel):
+        return predictor_or_model
+    model = getattr(predictor_or_model, "model", None)
+    if isinstance(model, FERModel):
+        return model
+    raise InputError("sweep_face needs a fer.Predictor or a FERModel")
+
+
+def sweep_face(
+    predictor_or_model,
+    aligned_face,
+    occluders: Sequence[str] | None = None,
+    severities: Sequence[float] = DEFAULT_SEVERITIES,
+    blocks: bool = True,
+    seed: int = 0,
+    batch_size: int = 32,
+):
+    """Sweep one aligned face (an `AlignedFace`) -> (rows, plotly figure).
+
+    One row per condition: the fused prediction, its probability, the probability of the clean
+    prediction's class, whether the decision flipped, each head's prediction, region coverage.
+    """
+    from fer.robustness.report import face_sweep_figure
+
+    model = _unwrap_model(predictor_or_model)
+    crop = np.asarray(getattr(aligned_face, "image", aligned_face))
+    landmarks = getattr(aligned_face, "landmarks", None)
+    lm68 = getattr(aligned_face, "landmarks68", None)
+    if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
+        raise InputError("the aligned face must be an H x W x 3 uint8 RGB crop")
+    if landmarks is None:
+        occluders = []  # a bare crop: only the region blocks can be drawn
+    conds = default_conditions(occluders, severities, blocks)
+    images, covs = [], []
+    for cond in conds:
+        img, mask = occlude_crop(crop, cond, landmarks, lm68, seed=seed)
+        images.append(img)
+        covs.append(region_coverage(mask))
+    model.eval()
+    probs = head_probs_of_crops(model, np.stack(images), batch_size=batch_size)  # (K, R, C)
+    classes = model.config.class_names
+    heads = head_names(probs.shape[1])
+    fused = probs.mean(1)
+    clean_cls = int(fused[0].argmax())
+    rows = []
+    for cond, p, fp, cov in zip(conds, probs, fused, covs):
+        pred = int(fp.argmax())
+        row = {
+            "occluder": cond.occluder,
+            "severity": cond.severity,
+            "prediction": classes[pred],
+            "confidence": float(fp[pred]),
+            "clean_class_prob": float(fp[clean_cls]),
+            "clean_class_prob_change": float(fp[clean_cls] - fused[0, clean_cls]),
+            "flipped": pred != clean_cls,
+            "head_agreement": float((p.argmax(1) == pred).mean()),
+        }
+        for k, h in enumerate(heads):
+            row[f"head_{h}"] = classes[int(p[k].argmax())]
+        for k, r in enumerate(("top-left", "top-right", "bottom-left", "bottom-right")):
+            row[f"coverage_{r}"] = float(cov[k])
+        rows.append(row)
+    return rows, face_sweep_figure(rows, classes[clean_cls])
