@@ -140,8 +140,9 @@ class ALFJNet(FERModel):
 
 
 def _provenance(options: ALFJOptions, backbone_weights: str | None) -> str:
-    init = f"backbone initialised from {backbone_weights}" if backbone_weights else "randomly initialised"
-    return f"{init}; heads randomly initialised; not trained on expression data"
+    if backbone_weights:
+        return f"backbone initialised from {backbone_weights}; heads randomly initialised; not trained on expression data"
+    return "randomly initialised; not trained on expression data"
 
 
 def build_alfj(
