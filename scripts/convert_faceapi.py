@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Convert face-api's expression net (npm @vladmandic/face-api) to fer/weights/faceapi_expression.safetensors.
+
+One-off; needs `npm` (registry access) unless --package-dir points at an unpacked package.
+
+    python scripts/convert_faceapi.py                    # fetch with `npm pack`, convert, self-check
+    python scripts/convert_faceapi.py --record-reference # also re-record tests/data/faceapi_reference.json
+                                                         # with the original runtime (face-api + tfjs, node)
+
+The manifest lists tensors in file order; quantised ones are uint8 with value = q * scale + min
+(TensorFlow.js's `decodeWeights`), the rest float32. TF layouts become PyTorch's:
+conv [kh, kw, in, out] -> [out, in, kh, kw]; depthwise [kh, kw, C, 1] -> [C, 1, kh, kw];
+fc [in, out] -> [out, in]. The fc rows are reordered from face-api's class order to the
+project's canonical one (fer.labels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+PACKAGE = "@vladmandic/face-api@1.7.15"
+TFJS = "@tensorflow/tfjs@4.22.0"
+MODEL = "face_expression_model"
+OUT = REPO / "fer" / "weights" / "faceapi_expression.safetensors"
+TEST_DATA = REPO / "tests" / "data"
+RECORDER = TEST_DATA / "faceapi_reference_recorder.mjs"
+REFERENCE = TEST_DATA / "faceapi_reference.json"
+INPUTS = ("faceapi_input_face.png", "faceapi_input_noise.png")
+
+
+def npm_pack(spec: str, dest: Path) -> Path:
+    """`npm pack` a package into dest and unpack it; returns the package folder."""
+    out = subprocess.run(["npm", "pack", spec, "--pack-destination", str(dest)], check=True, capture_output=True, text=True)
+    tgz = dest / out.stdout.strip().splitlines()[-1]
+    with tarfile.open(tgz) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / "package"
+
+
+def read_tfjs_weights(package: Path) -> dict[str, np.ndarray]:
+    """Decode a tfjs weights manifest + .bin into float32 arrays (TF layouts), like tf.io.decodeWeights."""
+    manifest = json.loads((package / "model" / f"{MODEL}-weights_manifest.json").read_text())
+    tensors: dict[str, np.ndarray] = {}
+    for group in manifest:
+        data = b"".join((package / "model" / p).read_bytes() for p in group["paths"])
+        offset = 0
+        for spec in group["weights"]:
+            count = int(np.prod(spec["shape"])) if spec["shape"] else 1
+            quant = spec.get("quantization")
+            if quant:
+                if quant["dtype"] != "uint8":
+                    raise ValueError(f"unsupported quantisation {quant['dtype']} for {spec['name']}")
+                q = np.frombuffer(data, np.uint8, count, offset).astype(np.float64)
+                values = (q * quant["scale"] + quant["min"]).astype(np.float32)
+                offset += count
+            else:
+                if spec["dtype"] != "float32":
+                    raise ValueError(f"unsupported dtype {spec['dtype']} for {spec['name']}")
+                values = np.frombuffer(data, np.float32, count, offset).copy()
+                offset += 4 * count
+            tensors[spec["name"]] = values.reshape(spec["shape"])
+        if offset != len(data):
+            raise ValueError(f"manifest describes {offset} bytes, the weight files hold {len(data)}")
+    return tensors
+
+
+def to_state_dict(tf: dict[str, np.ndarray]) -> dict:
+    import torch
+
+    from fer.labels import CANONICAL_7
+    from fer.models.reference import FACEAPI_CLASSES, TO_CANONICAL
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a))
+
+    state = {}
+    for b in range(4):
+        for c in range(4):
+            src, dst = f"dense{b}/conv{c}", f"dense.{b}.conv{c}"
+            if b == 0 and c == 0:
+                state[f"{dst}.weight"] = t(tf[f"{src}/filters"].transpose(3, 2, 0, 1))
+                state[f"{dst}.bias"] = t(tf[f"{src}/bias"])
+                continue
+            state[f"{dst}.depthwise.weight"] = t(tf[f"{src}/depthwise_filter"].transpose(2, 3, 0, 1))
+            state[f"{dst}.pointwise.weight"] = t(tf[f"{src}/pointwise_filter"].transpose(3, 2, 0, 1))
+            state[f"{dst}.pointwise.bias"] = t(tf[f"{src}/bias"])
+    # fc: reorder the outputs so that row i is canonical class i.
+    order = [FACEAPI_CLASSES.index(next(s for s in FACEAPI_CLASSES if TO_CANONICAL[s] == c)) for c in CANONICAL_7]
+    state["fc.weight"] = t(tf["fc/weights"].T[order])
+    state["fc.bias"] = t(tf["fc/bias"][order])
+    return state
+
+
+def convert(package: Path) -> None:
+    from safetensors.torch import save_file
+
+    from fer.models.reference import CONFIG_KEY, faceapi_config
+    from fer.models.reference_faceapi import FaceApiExpressionNet
+
+    state = to_state_dict(read_tfjs_weights(package))
+    config = faceapi_config()
+    FaceApiExpressionNet(config).load_state_dict(state, strict=True)  # every tensor used, shapes right
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(OUT), metadata={CONFIG_KEY: config.to_json(), "source": f"npm {PACKAGE} model/{MODEL}.bin"})
+    print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {sum(v.numel() for v in state.values())} parameters)")
+
+
+def make_inputs() -> None:
+    """The two fixed 112x112 inputs: the astronaut's face (a plain box crop) and seeded noise."""
+    from PIL import Image
+    from skimage import data
+
+    face = Image.fromarray(data.astronaut()[55:175, 165:285]).resize((112, 112), Image.BILINEAR)
+    face.save(TEST_DATA / INPUTS[0])
+    noise = np.random.default_rng(7).integers(0, 256, (112, 112, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(TEST_DATA / INPUTS[1])
+
+
+def record_reference(package: Path, scratch: Path) -> None:
+    """Run face-api's own FaceExpressionNet on tfjs's CPU backend over the fixed inputs."""
+    from PIL import Image
+
+    env = scratch / "tfjs"
+    env.mkdir()
+    subprocess.run(["npm", "init", "-y"], cwd=env, check=True, capture_output=True)
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", TFJS], cwd=env, check=True, capture_output=True)
+    # face-api's unbundled ES module imports tfjs + the webgl/wasm backends by extensionless ESM paths that
+    # node cannot resolve; load tfjs's CommonJS build instead (a loading shim: no maths is changed).
+    src = (package / "dist" / "face-api.esm-nobundle.js").read_text()
+    imports = (
+        'import*as mn from"@tensorflow/tfjs/dist/index.js";'
+        'import*as pn from"@tensorflow/tfjs-backend-webgl/dist/index.js";'
+        'import*as un from"@tensorflow/tfjs-backend-wasm/dist/index.js";'
+    )
+    if src.count(imports) != 1 or src.count("w(n,mn);w(n,pn);w(n,un);") != 1:
+        raise RuntimeError("face-api's bundle changed shape; update the loading shim")
+    src = src.replace(imports, "").replace("w(n,mn);w(n,pn);w(n,un);", "w(n,__tf);")
+    src = 'import {createRequire as __cr} from "node:module";var __tf=__cr(import.meta.url)("@tensorflow/tfjs");\n' + src
+    (env / "face-api.esm-nobundle.mjs").write_text(src)
+    recorder = (env / RECORDER.name)
+    recorder.write_text(RECORDER.read_text())
+    raw = []
+    for name in INPUTS:
+        path = scratch / (Path(name).stem + ".u8")
+        np.asarray(Image.open(TEST_DATA / name).convert("RGB"), np.uint8).tofile(path)
+        raw.append(str(path))
+    out = subprocess.run(["node", str(recorder), str(package), *raw], cwd=env, check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout[out.stdout.index("{"):])
+    for rec, name in zip(result["records"], INPUTS):
+        rec["input"] = name
+    REFERENCE.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {REFERENCE}: {result['runtime']}")
+
+
+def self_check() -> None:
+    """Compare the converted model with the recorded reference (the test does the same)."""
+    import torch
+    from PIL import Image
+
+    from fer.labels import CANONICAL_7
+    from fer.models import create_model
+    from fer.models.reference import FACEAPI_CLASSES, TO_CANONICAL
+
+    if not REFERENCE.is_file():
+        print("no recorded reference yet; run with --record-reference")
+        return
+    ref = json.loads(REFERENCE.read_text())
+    model = create_model("faceapi_expression")
+    order = [CANONICAL_7.index(TO_CANONICAL[c]) for c in FACEAPI_CLASSES]
+    for rec in ref["records"]:
+        rgb = np.asarray(Image.open(TEST_DATA / rec["input"]).convert("RGB"), np.float32)
+        pp = model.config.preprocess
+        x = (torch.from_numpy(rgb).permute(2, 0, 1)[None] / 255.0 - torch.tensor(pp.mean)[:, None, None]) / torch.tensor(pp.std)[:, None, None]
+        with torch.no_grad():
+            logits = model(x).whole_logits[0, order].numpy()
+        print(f"{rec['input']}: max |logit difference| vs original runtime = {np.abs(logits - rec['logits']).max():.2e}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--package-dir", type=Path, help="an unpacked @vladmandic/face-api package (skips npm pack)")
+    ap.add_argument("--record-reference", action="store_true", help="re-record tests/data/faceapi_reference.json")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        package = args.package_dir or npm_pack(PACKAGE, scratch)
+        convert(package)
+        if args.record_reference:
+            make_inputs()
+            record_reference(package, scratch)
+    self_check()
+
+
+if __name__ == "__main__":
+    main()
