@@ -1,0 +1,28 @@
+"""Synthetic occluders placed from face landmarks: masks, eyewear, hands, headwear, blocks, user masks.
+
+    from fer.occlusion import apply, list_occluders, region_coverage
+    out = apply(photo, face, "surgical_mask", severity=0.5, seed=0)   # out.image, out.mask
+    region_coverage(apply(None, aligned, "sunglasses").mask)          # [TL, TR, BL, BR] fractions
+
+See docs/occlusion.md for each occluder, what severity means, and how they were checked.
+"""
+
+from fer.occlusion import blocks, masks, user  # noqa: F401  (register the occluders)
+from fer.occlusion.api import (
+    REGIONS,
+    TEMPLATE_112,
+    OccluderInfo,
+    apply,
+    apply_batch,
+    list_occluders,
+    occluder_info,
+    region_boxes,
+    region_coverage,
+    template_face,
+)
+from fer.occlusion.base import FaceGeometry, Occluded
+
+__all__ = [
+    "REGIONS", "TEMPLATE_112", "FaceGeometry", "Occluded", "OccluderInfo", "apply", "apply_batch",
+    "list_occluders", "occluder_info", "region_boxes", "region_coverage", "template_face",
+]

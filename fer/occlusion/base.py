@@ -1,0 +1,266 @@
+"""Core types of the occluders: face geometry, a rendered layer, the registry, compositing.
+
+An occluder is a function `render(ctx: RenderContext) -> Layer`. The layer is a small RGBA
+patch (plus an optional cast shadow) placed at (x0, y0) of the image; `composite` blends it and
+returns the coverage mask (the layer's opacity over the whole image). Rendering never writes
+outside the image: the patch is clipped to the image rectangle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fer.errors import InputError
+from fer.face.landmarks68 import fit_landmarks68
+from fer.face.types import AlignedFace, Face
+
+
+@dataclass
+class Occluded:
+    """Result of `apply`: the occluded image (uint8, same shape) and the coverage mask.
+
+    `mask` is float32 (H, W) in [0, 1]: the opacity of the occluder at each pixel (1 = fully
+    hidden, 0 = untouched; a tinted lens is in between). Cast shadows are not counted.
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+
+
+@dataclass
+class FaceGeometry:
+    """Landmarks of one face in the coordinates of the image being occluded.
+
+    `region_box` is the rectangle whose quadrants are the model's four regions: the whole crop
+    for an aligned face, the detection box for a face on a photo.
+    """
+
+    landmarks: np.ndarray  # (5, 2)
+    landmarks68: np.ndarray  # (68, 2)
+    box: np.ndarray  # (4,) x1, y1, x2, y2
+    region_box: np.ndarray  # (4,)
+
+    @classmethod
+    def from_face(cls, face: Face | AlignedFace, image_shape: tuple[int, int]) -> FaceGeometry:
+        h, w = image_shape
+        if isinstance(face, AlignedFace):
+            lm5 = np.asarray(face.landmarks, np.float64)
+            lm68 = face.landmarks68
+            # the detection box mapped into the crop (its corners' bounding box)
+            corners = _box_corners(np.asarray(face.face.box, np.float64))
+            mapped = corners @ np.asarray(face.matrix, np.float64)[:, :2].T + np.asarray(face.matrix)[:, 2]
+            box = np.array([*mapped.min(0), *mapped.max(0)])
+            region_box = np.array([0.0, 0.0, float(w), float(h)])
+        elif isinstance(face, Face):
+            lm5 = np.asarray(face.landmarks, np.float64)
+            lm68 = face.landmarks68
+            box = np.asarray(face.box, np.float64)
+            region_box = box.copy()
+        else:
+            raise InputError(f"expected a fer.face Face or AlignedFace, got {type(face).__name__}")
+        if lm5.shape != (5, 2) or not np.isfinite(lm5).all():
+            raise InputError("the face needs 5 finite landmarks (eyes, nose tip, mouth corners)")
+        if box.shape != (4,) or not np.isfinite(box).all():
+            raise InputError("the face box must be 4 finite numbers x1, y1, x2, y2")
+        lm68 = fit_landmarks68(lm5) if lm68 is None else np.asarray(lm68, np.float64)
+        if lm68.shape != (68, 2):
+            raise InputError(f"landmarks68 must have shape (68, 2), got {lm68.shape}")
+        return cls(lm5, lm68, box, region_box)
+
+    # --- derived quantities -------------------------------------------------------------
+    @property
+    def eye_left(self) -> np.ndarray:
+        return self.landmarks[0]
+
+    @property
+    def eye_right(self) -> np.ndarray:
+        return self.landmarks[1]
+
+    @property
+    def eye_mid(self) -> np.ndarray:
+        return (self.landmarks[0] + self.landmarks[1]) / 2
+
+    @property
+    def ipd(self) -> float:
+        """Distance between the eye centres (pixels), floored at 1."""
+        return max(1.0, float(np.linalg.norm(self.landmarks[1] - self.landmarks[0])))
+
+    @property
+    def roll(self) -> float:
+        """Angle of the eye line (radians, image coordinates, y down)."""
+        d = self.landmarks[1] - self.landmarks[0]
+        return math.atan2(d[1], d[0])
+
+    def canon_matrix(self) -> np.ndarray:
+        """(2, 3) similarity from the face frame (IPD units, eye midpoint origin, y down) to the image."""
+        c, s = math.cos(self.roll), math.sin(self.roll)
+        k = self.ipd
+        mx, my = self.eye_mid
+        return np.array([[c * k, -s * k, mx], [s * k, c * k, my]])
+
+    def to_canon(self, pts: np.ndarray) -> np.ndarray:
+        """Image points -> face frame (IPD units)."""
+        m = self.canon_matrix()
+        inv = np.linalg.inv(m[:, :2])
+        return (np.asarray(pts, np.float64) - m[:, 2]) @ inv.T
+
+    def to_image(self, pts: np.ndarray) -> np.ndarray:
+        m = self.canon_matrix()
+        return np.asarray(pts, np.float64) @ m[:, :2].T + m[:, 2]
+
+
+def _box_corners(box: np.ndarray) -> np.ndarray:
+    x1, y1, x2, y2 = box
+    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
+
+
+@dataclass
+class Layer:
+    """An RGBA patch at (x0, y0). `rgb` float32 0..255; `alpha` float32 0..1 (coverage).
+
+    `tint`: when set, the colour is `tint[..., None] * tone` where `tone` is the skin tone of the
+    image it is composited on (hands): one render then serves a batch of different faces.
+    `shadow`: darkening of what lies under and around the occluder (0..1), not counted as coverage.
+    """
+
+    x0: int
+    y0: int
+    alpha: np.ndarray
+    rgb: np.ndarray | None = None
+    tint: np.ndarray | None = None
+    shadow: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.alpha.shape[:2]
+
+
+@dataclass
+class RenderContext:
+    image: np.ndarray  # (H, W, 3) uint8, read only
+    geom: FaceGeometry
+    severity: float
+    rng: np.random.Generator
+    params: dict[str, Any]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.image.shape[:2]
+
+
+@dataclass(frozen=True)
+class OccluderSpec:
+    name: str
+    family: str
+    description: str
+    severity: str  # what severity controls, for docs and `fer occlude --list`
+    render: Callable[[RenderContext], Layer]
+    params: dict[str, Any] = field(default_factory=dict)
+    per_image: bool = False  # random placement: in a batch each image gets its own draw
+    uses_skin: bool = False  # the layer carries a `tint` coloured by each image's skin tone
+
+
+_REGISTRY: dict[str, OccluderSpec] = {}
+
+
+def register(name: str, family: str, description: str, severity: str, *, per_image: bool = False,
+             uses_skin: bool = False, **params):
+    """Decorator: register `render(ctx) -> Layer` under `name` with default `params`."""
+
+    def deco(fn):
+        if name in _REGISTRY:
+            raise ValueError(f"occluder {name!r} registered twice")
+        _REGISTRY[name] = OccluderSpec(name, family, description, severity, fn, dict(params), per_image, uses_skin)
+        return fn
+
+    return deco
+
+
+def registry() -> dict[str, OccluderSpec]:
+    return _REGISTRY
+
+
+def get_spec(kind: str) -> OccluderSpec:
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise InputError(f"unknown occluder {kind!r}; choose one of: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def resolve_params(spec: OccluderSpec, params: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(params) - set(spec.params))
+    if unknown:
+        allowed = ", ".join(sorted(spec.params)) or "none"
+        raise InputError(f"occluder {spec.name!r} has no parameter {', '.join(unknown)} (parameters: {allowed})")
+    merged = dict(spec.params)
+    merged.update(params)
+    return merged
+
+
+def check_severity(severity: float) -> float:
+    try:
+        s = float(severity)
+    except (TypeError, ValueError):
+        raise InputError(f"severity must be a number in [0, 1], got {severity!r}") from None
+    if not (0.0 <= s <= 1.0):
+        raise InputError(f"severity must be in [0, 1], got {s}")
+    return s
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"image must be a numpy array, got {type(image).__name__}")
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InputError(f"image must be an (H, W, 3) uint8 RGB array, got {image.shape} {image.dtype}")
+    if image.shape[0] < 8 or image.shape[1] < 8:
+        raise InputError(f"image is too small to occlude: {image.shape[1]}x{image.shape[0]}")
+    return image
+
+
+# --- compositing -------------------------------------------------------------------------
+def clip_layer(layer: Layer, shape: tuple[int, int]) -> tuple[slice, slice, slice, slice] | None:
+    """Image slices and layer slices of the part of `layer` inside an image of `shape`."""
+    h, w = shape
+    lh, lw = layer.shape
+    x1, y1 = max(0, layer.x0), max(0, layer.y0)
+    x2, y2 = min(w, layer.x0 + lw), min(h, layer.y0 + lh)
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return (slice(y1, y2), slice(x1, x2), slice(y1 - layer.y0, y2 - layer.y0), slice(x1 - layer.x0, x2 - layer.x0))
+
+
+def layer_colour(layer: Layer, tone: np.ndarray | None) -> np.ndarray:
+    if layer.tint is not None:
+        if tone is None:
+            raise ValueError("a tinted layer needs a skin tone")
+        rgb = layer.tint[..., None] * (np.asarray(tone, np.float32) / 255.0)[None, None, :]
+        if layer.rgb is not None:  # extra colour detail (nails, highlights) mixed in by the alpha of rgb
+            rgb = rgb + layer.rgb
+        return rgb
+    assert layer.rgb is not None
+    return layer.rgb
+
+
+def composite(image: np.ndarray, layer: Layer, tone: np.ndarray | None = None) -> Occluded:
+    """Blend `layer` onto a copy of `image`; returns the new image and the full-size coverage mask."""
+    h, w = image.shape[:2]
+    out = image.copy()
+    mask = np.zeros((h, w), np.float32)
+    sl = clip_layer(layer, (h, w))
+    if sl is None:
+        return Occluded(out, mask)
+    iy, ix, ly, lx = sl
+    base = image[iy, ix].astype(np.float32)
+    if layer.shadow is not None:
+        base *= 1.0 - np.clip(layer.shadow[ly, lx], 0, 1)[..., None]
+    a = np.clip(layer.alpha[ly, lx], 0.0, 1.0)
+    rgb = layer_colour(layer, tone)[ly, lx]
+    blended = base + (rgb - base) * a[..., None]
+    out[iy, ix] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    mask[iy, ix] = a
+    return Occluded(out, mask)

@@ -1,0 +1,208 @@
+"""Occluders on the astronaut photo: placement, coverage bounds, determinism, clipping, batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fer.errors import InputError
+from fer.face.landmarks68 import fit_landmarks68, summary5
+from fer.face.types import AlignedFace, Face
+from fer.occlusion import apply, apply_batch, list_occluders, region_coverage, template_face
+from fer.occlusion.masks import texture_dir
+
+# kind -> (min, max) fraction of the face box covered on the astronaut at severity 0.5.
+# Justification: a surgical mask hides the lower ~45% of the box (nose to chin, jaw to jaw) minus
+# the rounded corners; cloth masks similar. Blocks follow their area formulas exactly (0.275 of the
+# box for random_block, 0.21 for random_erasing at severity 0.5; region_block 0.625 of one quadrant).
+COVERAGE = {
+    "surgical_mask": (0.25, 0.6),
+    "cloth_mask": (0.25, 0.6),
+    "random_block": (0.26, 0.29),
+    "random_erasing": (0.19, 0.23),
+    "region_block": (0.14, 0.17),
+}
+
+
+def _box_fraction(mask, box):
+    x1, y1, x2, y2 = [int(round(v)) for v in box]
+    return float(mask[y1:y2, x1:x2].sum() / max(1, (x2 - x1) * (y2 - y1)))
+
+
+def _at(mask, pt):
+    return float(mask[int(round(pt[1])), int(round(pt[0]))])
+
+
+@pytest.fixture(scope="module")
+def astro_face(astronaut):
+    """The astronaut's face as the face pipeline finds it (MTCNN, offline)."""
+    from fer.face import detect
+
+    faces = detect(astronaut)
+    assert faces, "the face pipeline found no face on the astronaut"
+    return faces[0]
+
+
+def test_registry_lists_every_family():
+    kinds = list_occluders()
+    for k in ("surgical_mask", "cloth_mask", "random_block", "random_erasing", "region_block", "user"):
+        assert k in kinds
+
+
+def test_landmarks68_pass_through_the_five_points():
+    lm5 = np.array([[203, 102], [246, 103], [223, 127], [204, 141], [242, 141.0]])
+    lm68 = fit_landmarks68(lm5)
+    assert lm68.shape == (68, 2)
+    np.testing.assert_allclose(summary5(lm68), lm5, atol=1e-6)
+    assert lm68[8, 1] > lm5[3:, 1].max() + 15  # chin below the mouth
+    assert lm68[19, 1] < lm5[0, 1] - 8  # brows above the eyes
+    assert lm68[0, 0] < lm5[0, 0] - 15 and lm68[16, 0] > lm5[1, 0] + 15  # jaw outside the eyes
+    with pytest.raises(InputError):
+        fit_landmarks68(np.zeros((4, 2)))
+
+
+def test_landmarks68_follow_rotation():
+    lm5 = np.array([[203, 102], [246, 103], [223, 127], [204, 141], [242, 141.0]])
+    c = lm5.mean(0)
+    t = np.deg2rad(30)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    rotated = fit_landmarks68((lm5 - c) @ rot.T + c)
+    np.testing.assert_allclose(rotated, (fit_landmarks68(lm5) - c) @ rot.T + c, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", sorted(COVERAGE))
+def test_coverage_within_bounds_and_shape_preserved(astronaut, astro_face, kind):
+    before = astronaut.copy()
+    out = apply(astronaut, astro_face, kind, severity=0.5, seed=1)
+    assert out.image.shape == astronaut.shape and out.image.dtype == np.uint8
+    assert out.mask.shape == astronaut.shape[:2] and out.mask.dtype == np.float32
+    assert 0.0 <= out.mask.min() and out.mask.max() <= 1.0
+    np.testing.assert_array_equal(astronaut, before)  # input untouched
+    lo, hi = COVERAGE[kind]
+    frac = _box_fraction(out.mask, astro_face.box)
+    assert lo <= frac <= hi, f"{kind}: {frac:.3f} of the face box"
+    # untouched pixels where the mask is zero
+    np.testing.assert_array_equal(out.image[out.mask == 0], astronaut[out.mask == 0])
+
+
+@pytest.mark.parametrize("kind", ["surgical_mask", "cloth_mask"])
+def test_face_masks_cover_mouth_and_nose_tip_not_eyes(astronaut, astro_face, kind):
+    out = apply(astronaut, astro_face, kind, severity=0.5, seed=0)
+    lm = astro_face.landmarks
+    for p in (lm[2], lm[3], lm[4]):
+        assert _at(out.mask, p) > 0.95
+    chin = fit_landmarks68(lm)[8]
+    assert _at(out.mask, chin) > 0.95
+    for p in (lm[0], lm[1]):
+        assert _at(out.mask, p) == 0.0
+
+
+def test_mask_uses_insightface_texture(astronaut, astro_face):
+    d = texture_dir()
+    assert d is not None and (d / "mask_blue.jpg").is_file(), "insightface's mask textures are a dependency"
+    out = apply(astronaut, astro_face, "surgical_mask", colour="blue")
+    inside = out.image[out.mask > 0.99].astype(float)
+    assert inside[:, 2].mean() > inside[:, 0].mean() + 20  # blue fabric
+    assert inside.std(axis=0).mean() > 8  # textured and shaded, not a flat fill
+
+
+def test_mask_severity_raises_the_top_edge(astronaut, astro_face):
+    low = apply(astronaut, astro_face, "surgical_mask", severity=0.0).mask
+    high = apply(astronaut, astro_face, "surgical_mask", severity=1.0).mask
+    assert high.sum() > low.sum() * 1.1
+    top = lambda m: np.nonzero(m[:, int(astro_face.landmarks[2, 0])] > 0.5)[0].min()  # noqa: E731
+    assert top(high) < top(low) - 5
+
+
+@pytest.mark.parametrize("kind", ["surgical_mask", "cloth_mask", "random_block", "random_erasing", "region_block"])
+def test_deterministic_for_a_seed(astronaut, astro_face, kind):
+    a = apply(astronaut, astro_face, kind, seed=7)
+    b = apply(astronaut, astro_face, kind, seed=7)
+    np.testing.assert_array_equal(a.image, b.image)
+    np.testing.assert_array_equal(a.mask, b.mask)
+
+
+def test_random_block_differs_between_seeds(astronaut, astro_face):
+    a = apply(astronaut, astro_face, "random_block", seed=1).mask
+    b = apply(astronaut, astro_face, "random_block", seed=2).mask
+    assert not np.array_equal(a, b)
+
+
+def test_region_block_covers_exactly_one_region():
+    crop = np.full((112, 112, 3), 120, np.uint8)
+    face = template_face(112)
+    for k, name in enumerate(("TL", "TR", "BL", "BR")):
+        out = apply(crop, face, "region_block", severity=1.0, region=name)
+        cov = region_coverage(out.mask)
+        assert cov[k] == pytest.approx(1.0)
+        assert sum(cov) == pytest.approx(1.0)
+        half = apply(crop, face, "region_block", severity=0.0, region=k)
+        cov = region_coverage(half.mask)
+        assert cov[k] == pytest.approx(0.25, abs=0.03) and sum(cov) == pytest.approx(cov[k])
+
+
+def test_region_coverage_quadrants():
+    m = np.zeros((10, 10), bool)
+    m[:5, 5:] = True
+    assert region_coverage(m) == [0.0, 1.0, 0.0, 0.0]
+    with pytest.raises(InputError):
+        region_coverage(np.zeros((2, 2, 2)))
+
+
+def test_user_mask_fills(astronaut, astro_face):
+    mask = np.zeros(astronaut.shape[:2], bool)
+    mask[100:150, 200:260] = True
+    for fill in ("black", "blur", "noise", "pixelate"):
+        out = apply(astronaut, astro_face, "user", mask=mask, fill=fill)
+        assert np.array_equal(out.mask > 0, mask)
+        assert not np.array_equal(out.image[mask], astronaut[mask])
+        np.testing.assert_array_equal(out.image[~mask], astronaut[~mask])
+    tex = np.zeros((4, 4, 3), np.uint8)
+    tex[..., 1] = 200
+    out = apply(astronaut, astro_face, "user", mask=mask, fill="texture", texture=tex)
+    assert (out.image[mask][:, 1] == 200).all()
+    with pytest.raises(InputError):
+        apply(astronaut, astro_face, "user", mask=np.ones((5, 5), bool))
+    with pytest.raises(InputError):
+        apply(astronaut, astro_face, "user")
+
+
+def test_bad_inputs_raise_input_error(astronaut, astro_face):
+    with pytest.raises(InputError, match="unknown occluder"):
+        apply(astronaut, astro_face, "nope")
+    with pytest.raises(InputError, match="severity"):
+        apply(astronaut, astro_face, "random_block", severity=1.5)
+    with pytest.raises(InputError, match="no parameter"):
+        apply(astronaut, astro_face, "random_block", colour="red")
+    with pytest.raises(InputError, match="seed"):
+        apply(astronaut, astro_face, "random_block", seed=-1)
+    with pytest.raises(InputError):
+        apply(astronaut.astype(np.float32), astro_face, "random_block")
+
+
+def test_aligned_face_uses_its_crop(astronaut, astro_face):
+    crop = astronaut[40:200, 140:300].copy()
+    m = np.array([[1.0, 0, -140], [0, 1.0, -40]])
+    aligned = AlignedFace(crop, m, np.array([[1.0, 0, 140], [0, 1.0, 40]]), astro_face,
+                          astro_face.landmarks - (140, 40))
+    out = apply(None, aligned, "surgical_mask", seed=3)
+    on_photo = apply(astronaut, astro_face, "surgical_mask", seed=3)
+    assert out.image.shape == crop.shape
+    diff = np.abs(out.mask - on_photo.mask[40:200, 140:300]).mean()
+    assert diff < 0.01  # the same mask, expressed in crop coordinates
+    with pytest.raises(InputError, match="crop"):
+        apply(astronaut, aligned, "surgical_mask")
+
+
+def test_batch_matches_single_and_is_cached():
+    rng = np.random.default_rng(0)
+    crops = rng.integers(60, 200, (4, 112, 112, 3)).astype(np.uint8)
+    face = template_face(112)
+    out = apply_batch(crops, "cloth_mask", severity=0.5, seed=2)
+    assert out.image.shape == crops.shape and out.mask.shape == (4, 112, 112)
+    assert np.array_equal(out.mask[0], out.mask[3])
+    grey = np.full((112, 112, 3), 128, np.uint8)
+    single = apply(grey, face, "cloth_mask", severity=0.5, seed=2)
+    np.testing.assert_allclose(out.mask[0], single.mask, atol=1e-6)
+    blocks = apply_batch(crops, "random_block", seed=5)
+    assert not np.array_equal(blocks.mask[0], blocks.mask[1])  # per-image placement
