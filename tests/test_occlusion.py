@@ -7,7 +7,7 @@ import pytest
 
 from fer.errors import InputError
 from fer.face.landmarks68 import fit_landmarks68, summary5
-from fer.face.types import AlignedFace, Face
+from fer.face.types import AlignedFace
 from fer.occlusion import apply, apply_batch, list_occluders, region_coverage, template_face
 from fer.occlusion.masks import texture_dir
 
