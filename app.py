@@ -1,0 +1,71 @@
+"""alfj-fer Gradio demo: `python app.py [--host 127.0.0.1] [--port 7860] [--weights PATH]`.
+
+Also reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (set by Hugging Face Spaces), FER_WEIGHTS (a
+.safetensors checkpoint or a folder of them) and FER_HUB_REPO (a Hub repo of checkpoints, fetched only
+when HF_HUB_OFFLINE is unset). Works offline; analytics are off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+import time
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+log = logging.getLogger("fer.app")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="alfj-fer demo: expression recognition under occlusion")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), help="port to listen on")
+    parser.add_argument("--weights", default=None, help="a .safetensors checkpoint or a folder of them (adds to FER_WEIGHTS)")
+    parser.add_argument("--no-untrained", action="store_true", help="do not offer the untrained ALFJ-Net architecture demo")
+    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("FER_CONCURRENCY", 2)), help="requests computed at once")
+    return parser.parse_args(argv)
+
+
+def warm_up(bank, label: str) -> None:
+    """Load the default model and the face detector in the background, so the first request is fast."""
+    started = time.perf_counter()
+    try:
+        import numpy as np
+
+        from fer.ui.analysis import OcclusionRequest, analyse
+
+        predictor = bank.get(label)
+        from skimage import data
+
+        analyse(np.ascontiguousarray(data.astronaut()), predictor, 0, OcclusionRequest(), explain=False)
+        log.info("warm-up done in %.1f s (%s)", time.perf_counter() - started, label)
+    except Exception:  # noqa: BLE001 - a failed warm-up only makes the first request slower
+        log.exception("warm-up failed; the first request will load the model")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from fer.ui import build_app
+    from fer.ui.layout import CSS, theme
+
+    demo, bank, default = build_app(args.weights, include_untrained=not args.no_untrained)
+    threading.Thread(target=warm_up, args=(bank, default.label), name="fer-warm-up", daemon=True).start()
+    demo.queue(default_concurrency_limit=max(1, args.concurrency), max_size=64)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        theme=theme(),
+        css=CSS,
+        ssr_mode=False,
+        show_error=False,
+        max_file_size="25mb",
+        footer_links=["api"],
+    )
+
+
+if __name__ == "__main__":
+    main()

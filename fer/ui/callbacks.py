@@ -1,0 +1,219 @@
+"""The demo's event handlers: Gradio values in, component values out, errors as `gr.Error`.
+
+Every handler is wrapped by `user_errors`: a `FERError` reaches the user as its plain message; any
+other exception is logged here with its traceback and the user sees a short generic message
+(never a stack trace).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import gradio as gr
+import numpy as np
+
+from fer.errors import FERError, InputError
+from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER, OcclusionRequest, analyse, draw_faces, face_zoom
+from fer.ui.figures import sweep_figure, votes_figure
+from fer.ui.images import draw_region_grid, heat_overlay, mask_from_layers
+from fer.ui.models import ModelBank, provenance_markdown
+from fer.ui.summary import occlusion_summary
+
+log = logging.getLogger("fer.ui")
+
+GENERIC_ERROR = "Something went wrong while processing this request. The details were logged on the server; please try another image or setting."
+
+
+def user_errors(fn):
+    """Turn exceptions into `gr.Error` messages a person can read (no stack traces)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except FERError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except MemoryError:
+            log.exception("out of memory in %s", fn.__name__)
+            raise gr.Error("The server ran out of memory on this request; try a smaller image.", print_exception=False) from None
+        except Exception:
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error(GENERIC_ERROR, print_exception=False) from None
+
+    return wrapper
+
+
+def load_photo(value) -> np.ndarray:
+    """The photo from an image or image-editor value, decoded/validated by `fer.io`."""
+    from fer.io import load_image
+
+    if isinstance(value, dict):
+        value = value.get("background")
+    if value is None:
+        raise InputError("Please upload a photo first (or use the webcam, paste one, or click an example).")
+    return load_image(value)
+
+
+def face_index(choice) -> int:
+    """'face 2 …' -> 1; None or anything unparsable -> 0."""
+    try:
+        return int(str(choice).split()[1]) - 1
+    except (IndexError, ValueError):
+        return 0
+
+
+def face_choices(n: int) -> list[str]:
+    return [f"face {i + 1}" + (" (largest)" if i == 0 else "") for i in range(n)]
+
+
+def label_dict(probs: np.ndarray, class_names) -> dict[str, float]:
+    return {name: float(p) for name, p in zip(class_names, probs)}
+
+
+class DemoActions:
+    """Handlers bound to one `ModelBank`."""
+
+    def __init__(self, bank: ModelBank) -> None:
+        self.bank = bank
+
+    # --- model picker -------------------------------------------------------------------
+    def model_info(self, model_label: str) -> str:
+        choice = self.bank.choice(model_label)
+        try:
+            predictor = self.bank.get(model_label)
+        except FERError as exc:
+            return provenance_markdown(choice) + f"\n\n**Cannot load this model:** {exc}"
+        return provenance_markdown(choice, predictor)
+
+    # --- main tab -----------------------------------------------------------------------
+    def _request(self, editor_value, photo, kind, placement, severity, seed, drawing_fill) -> OcclusionRequest:
+        params = {"placement": placement} if placement else {}
+        user_mask = None
+        if isinstance(editor_value, dict):
+            user_mask = mask_from_layers(editor_value.get("layers"), photo.shape[:2])
+        request = OcclusionRequest(kind or NO_OCCLUDER, float(severity), int(seed or 0), params, user_mask)
+        request.user_fill = drawing_fill or AS_DRAWN
+        if user_mask is not None and request.user_fill == AS_DRAWN and isinstance(editor_value, dict):
+            composite = editor_value.get("composite")
+            if composite is not None:
+                from fer.io import load_image
+
+                request.drawn_image = load_image(composite)
+        return request
+
+    def analyse(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=gr.Progress()):
+        photo = load_photo(editor_value)
+        predictor = self.bank.get(model_label)
+        request = self._request(editor_value, photo, kind, placement, severity, seed, drawing_fill)
+        result = analyse(photo, predictor, face_index(face_choice), request, progress=progress)
+        names = result.class_names
+        choices = face_choices(len(result.faces))
+        picker = gr.Dropdown(choices=choices, value=choices[result.index], visible=len(choices) > 1)
+        votes = votes_figure(
+            result.occluded_head_probs,
+            names,
+            clean_head_probs=result.clean_head_probs if request.active else None,
+            title="Region votes" + (" with the occluder" if request.active else ""),
+        )
+        gallery = [(result.occluded_crop, "model input" + (" (occluded)" if request.active else ""))]
+        gallery += result.cams
+        summary = occlusion_summary(result.clean_head_probs, result.occluded_head_probs, names, request.describe() or None)
+        if len(result.faces) > 1:
+            summary += f"\n\n{len(result.faces)} faces found; showing face {result.index + 1} (pick another above)."
+        choice = self.bank.choice(model_label)
+        if not choice.trained:
+            summary = "⚠️ **This model is untrained: the numbers below are meaningless.**\n\n" + summary
+        face = result.faces[result.index]
+        return (
+            draw_faces(photo, result.faces, result.index),
+            face_zoom(photo, face),
+            face_zoom(result.occluded_photo, face),
+            picker,
+            label_dict(result.clean_fused, names),
+            label_dict(result.fused, names),
+            votes,
+            gallery,
+            summary,
+        )
+
+    def analyse_new_photo(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=gr.Progress()):
+        """A new photo: start again from its largest face."""
+        return self.analyse(editor_value, model_label, kind, placement, severity, seed, drawing_fill, None, progress)
+
+    def predict(self, image, model_label):
+        """API: one photo -> fused label of its largest face, and per-face details as JSON."""
+        photo = load_photo(image)
+        predictor = self.bank.get(model_label)
+        result = analyse(photo, predictor, 0, OcclusionRequest(), explain=False)
+        names = result.class_names
+        face = result.faces[result.index]
+        details = {
+            "model": model_label,
+            "trained": self.bank.choice(model_label).trained,
+            "faces": len(result.faces),
+            "box": [round(float(v), 1) for v in face.box],
+            "label": names[int(result.fused.argmax())],
+            "head_votes": {
+                region: names[int(p.argmax())]
+                for region, p in zip(("top-left", "top-right", "bottom-left", "bottom-right"), result.occluded_head_probs)
+            },
+        }
+        return label_dict(result.fused, names), details
+
+    # --- robustness tab -----------------------------------------------------------------
+    def sweep(self, editor_value, model_label, face_choice, seed, progress=gr.Progress()):
+        from fer.robustness import sweep_face
+        from fer.ui.analysis import align_face, detect_faces
+
+        photo = load_photo(editor_value)
+        predictor = self.bank.get(model_label)
+        progress(0.1, desc="finding the face")
+        faces = detect_faces(photo)
+        face = faces[min(face_index(face_choice), len(faces) - 1)]
+        aligned = align_face(photo, face, predictor.model.config.preprocess)
+        progress(0.3, desc="sweeping every occluder")
+        rows, _ = sweep_face(predictor, aligned, seed=int(seed or 0))
+        names = predictor.model.config.class_names
+        clean = next(r for r in rows if r["occluder"] == "clean")
+        clean_name = clean.get("label", clean.get("pred"))
+        plot_rows = [
+            {"occluder": r["occluder"], "severity": r["severity"], "prob": r["prob_clean_class"], "label": r["label"]}
+            for r in rows
+            if r["occluder"] != "clean"
+        ]
+        table = [[r["occluder"], r["severity"], r["label"], round(r["prob_clean_class"], 3), r["flipped"]] for r in rows]
+        flips = [r for r in rows if r.get("flipped")]
+        note = f"Clean prediction: **{clean_name}**. {len(flips)} of {len(rows) - 1} conditions flip the fused decision."
+        del names
+        return sweep_figure(plot_rows, str(clean_name)), table, note
+
+    def sensitivity(self, editor_value, model_label, face_choice, patch, stride, fill, progress=gr.Progress()):
+        from fer.robustness import sensitivity_map
+        from fer.ui.analysis import align_face, detect_faces, to_display
+
+        photo = load_photo(editor_value)
+        predictor = self.bank.get(model_label)
+        progress(0.1, desc="finding the face")
+        faces = detect_faces(photo)
+        face = faces[min(face_index(face_choice), len(faces) - 1)]
+        aligned = align_face(photo, face, predictor.model.config.preprocess)
+        progress(0.3, desc="sliding the patch over the face")
+        size = aligned.image.shape[0]
+        patch_px = max(2, round(float(patch) * size))
+        stride_px = max(1, round(float(stride) * size))
+        smap = sensitivity_map(predictor.model, aligned.image, patch=patch_px, stride=stride_px, fill=fill)
+        crop = to_display(aligned.image)
+        vmax = float(max(smap.fused.max(), smap.heads.max(), 1e-6))
+        items = [(heat_overlay(crop, smap.fused, vmax=vmax), f"fused: drop of P({smap.class_name})")]
+        regions = ("top-left", "top-right", "bottom-left", "bottom-right")
+        for k, heat in enumerate(smap.heads):
+            grid = draw_region_grid(heat_overlay(crop, heat, vmax=vmax), k if len(smap.heads) == 4 else None)
+            items.append((grid, f"{regions[k] if len(smap.heads) == 4 else 'head'} head"))
+        note = (
+            f"Where hiding a {patch_px}px patch ({fill}) lowers P({smap.class_name}) the most; "
+            f"red = largest drop (up to {vmax:.0%}), blue = no drop. {len(smap.positions)} patch positions."
+        )
+        return items, note

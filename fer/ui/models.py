@@ -1,0 +1,216 @@
+"""The demo's model picker: which models can be offered, where their weights come from, and loading.
+
+Offered, in this order:
+1. ALFJ-Net (or any project) checkpoints: `.safetensors` files given with `--weights` or
+   `FER_WEIGHTS` (a file, or a folder searched recursively; several separated by `os.pathsep`),
+   and from the Hugging Face Hub repo `FER_HUB_REPO` when the Hub is reachable
+   (`HF_HUB_OFFLINE` unset). A checkpoint is labelled trained only when its own metadata says so.
+2. The offline reference models (pretrained classifiers shipped with the package), always.
+3. Optionally an untrained ALFJ-Net, labelled "untrained (random weights)", for looking at the
+   architecture (four heads, CAMs) only; never presented as a prediction to trust.
+
+Loaded models are cached (a few at most) and loading is serialised by a lock, so concurrent
+requests do not build the same model twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from fer.errors import FERError, ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+UNTRAINED_NOTE = "untrained (random weights) – for architecture demo only"
+UNTRAINED_MODEL = "alfj_resnet18"
+_CACHE_SIZE = 3
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One entry of the model picker."""
+
+    label: str  # what the dropdown shows (unique)
+    source: str  # a registered model name, or a checkpoint path
+    kind: str  # "checkpoint" | "hub" | "reference" | "untrained"
+    trained: bool
+    provenance: str
+
+
+def _checkpoint_files(spec: str) -> list[Path]:
+    files: list[Path] = []
+    for part in filter(None, (p.strip() for p in spec.split(os.pathsep))):
+        path = Path(part).expanduser()
+        if path.is_file() and path.suffix == ".safetensors":
+            files.append(path)
+        elif path.is_dir():
+            files.extend(sorted(path.rglob("*.safetensors")))
+        else:
+            log.warning("FER_WEIGHTS / --weights entry %s is not a .safetensors file or a folder; skipped", path)
+    return files
+
+
+def _checkpoint_choice(path: Path, kind: str) -> ModelChoice | None:
+    from fer.models.checkpoint import read_checkpoint_config
+
+    try:
+        config = read_checkpoint_config(path)  # reads the header only, not the tensors
+    except FERError as exc:
+        log.warning("skipping checkpoint %s: %s", path, exc)
+        return None
+    trained, name, provenance = bool(config.trained), config.name, config.provenance
+    status = "trained" if trained else UNTRAINED_NOTE
+    return ModelChoice(f"{name} · {path.name} ({status})", str(path), kind, trained, provenance)
+
+
+def _hub_files(repo: str) -> list[Path]:
+    """Checkpoint files of a Hub repo, downloaded (or taken from the local cache) when online."""
+    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False"):
+        log.info("HF_HUB_OFFLINE is set: not fetching FER_HUB_REPO=%s", repo)
+        return []
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = snapshot_download(repo, allow_patterns=["*.safetensors", "*.md", "NOTICE*"], etag_timeout=10)
+    except Exception as exc:  # noqa: BLE001 - the Hub is optional; the demo works without it
+        log.warning("could not fetch checkpoints from the Hub repo %s: %s", repo, exc)
+        return []
+    return sorted(Path(folder).rglob("*.safetensors"))
+
+
+def _reference_choices() -> list[ModelChoice]:
+    from fer.models import list_models, model_entry
+
+    out = []
+    for name in list_models(family="reference"):
+        entry = model_entry(name)
+        out.append(ModelChoice(f"{name} (pretrained reference)", name, "reference", True, entry.description))
+    return out
+
+
+def discover_models(weights: str | None = None, include_untrained: bool = True) -> list[ModelChoice]:
+    """Every model the demo can offer right now (see the module docstring for the order)."""
+    choices: list[ModelChoice] = []
+    spec = os.pathsep.join(filter(None, [weights, os.environ.get("FER_WEIGHTS", "")]))
+    for path in _checkpoint_files(spec):
+        choice = _checkpoint_choice(path, "checkpoint")
+        if choice:
+            choices.append(choice)
+    repo = os.environ.get("FER_HUB_REPO", "").strip()
+    if repo:
+        for path in _hub_files(repo):
+            choice = _checkpoint_choice(path, "hub")
+            if choice:
+                choices.append(dataclasses.replace(choice, label=f"{choice.label} [hub: {repo}]"))
+    choices.extend(_reference_choices())
+    if include_untrained:
+        from fer.models import list_models
+
+        if UNTRAINED_MODEL in list_models():
+            choices.append(
+                ModelChoice(
+                    f"{UNTRAINED_MODEL} – {UNTRAINED_NOTE}",
+                    UNTRAINED_MODEL,
+                    "untrained",
+                    False,
+                    "randomly initialised; never trained on expression data: its predictions mean nothing",
+                )
+            )
+    # trained checkpoints first, then reference models, then anything untrained
+    choices.sort(key=lambda c: 1 if c.kind == "reference" else (0 if c.trained else 2))  # stable
+    seen: set[str] = set()
+    unique = []
+    for c in choices:
+        if c.label not in seen:
+            seen.add(c.label)
+            unique.append(c)
+    return unique
+
+
+def default_choice(choices: list[ModelChoice]) -> ModelChoice:
+    """A trained checkpoint when there is one, else the first reference model."""
+    if not choices:
+        raise ModelNotFoundError("No model is available: no checkpoint was given and no reference model is installed.")
+    for c in choices:
+        if c.trained:
+            return c
+    return choices[0]
+
+
+class ModelBank:
+    """Loads the picker's models on demand and keeps the last few in memory (thread-safe)."""
+
+    def __init__(self, choices: list[ModelChoice]) -> None:
+        self.choices = {c.label: c for c in choices}
+        self._loaded: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def choice(self, label: str | None) -> ModelChoice:
+        if not label or label not in self.choices:
+            raise ModelNotFoundError(f"Unknown model {label!r}; pick one of: {', '.join(self.choices)}.")
+        return self.choices[label]
+
+    def get(self, label: str | None):
+        """The `LoadedModel` of a picker entry, loading it on first use."""
+        choice = self.choice(label)
+        with self._lock:
+            if choice.label in self._loaded:
+                self._loaded.move_to_end(choice.label)
+                return self._loaded[choice.label]
+            predictor = _load(choice)
+            self._loaded[choice.label] = predictor
+            while len(self._loaded) > _CACHE_SIZE:
+                self._loaded.popitem(last=False)
+            return predictor
+
+
+@dataclass
+class LoadedModel:
+    """A picker entry with its model built and its weights loaded (eval mode)."""
+
+    choice: ModelChoice
+    model: object  # fer.models.FERModel
+
+
+def _load(choice: ModelChoice) -> LoadedModel:
+    """create_model(name) for registered models (reference weights ship with the package),
+    load_checkpoint(path) for checkpoints: the two calls DESIGN.md promises a front end."""
+    from fer.models import create_model
+    from fer.models.checkpoint import load_checkpoint
+
+    log.info("loading model %s from %s", choice.label, choice.source)
+    model = load_checkpoint(choice.source) if choice.kind in ("checkpoint", "hub") else create_model(choice.source)
+    model.eval()
+    return LoadedModel(choice, model)
+
+
+def provenance_markdown(choice: ModelChoice, loaded: LoadedModel | None = None) -> str:
+    """Plain-language description of where a model's weights come from."""
+    config = getattr(getattr(loaded, "model", None), "config", None)
+    lines = []
+    if choice.kind == "untrained":
+        lines.append("⚠️ **Untrained (random weights) – for architecture demo only.** Its predictions mean nothing.")
+    elif not choice.trained:
+        lines.append("⚠️ **This checkpoint is not marked as trained**; treat its predictions as meaningless.")
+    elif choice.kind == "reference":
+        lines.append(
+            "**Pretrained reference classifier** (not ALFJ-Net): its four region votes are one pretrained "
+            "classifier applied to each quadrant of its last feature map, not separately trained heads."
+        )
+    else:
+        lines.append("**Trained checkpoint** (as recorded in its metadata).")
+    provenance = getattr(config, "provenance", None) or choice.provenance
+    lines.append(f"Provenance: {provenance}")
+    if config is not None:
+        pp = config.preprocess
+        lines.append(
+            f"Model `{config.name}` · {len(config.class_names)} classes · input {pp.input_size}×{pp.input_size}"
+            f"{' grey' if pp.grayscale else ' RGB'} · source `{Path(choice.source).name}`"
+        )
+    return "\n\n".join(lines)
