@@ -7,10 +7,9 @@
 See docs/occlusion.md for each occluder, what severity means, and how they were checked.
 """
 
-from fer.occlusion import blocks, masks, user  # noqa: F401  (register the occluders)
+from fer.occlusion import blocks, eyewear, masks, user  # noqa: F401  (register the occluders)
 from fer.occlusion.api import (
     REGIONS,
-    TEMPLATE_112,
     OccluderInfo,
     apply,
     apply_batch,
@@ -23,6 +22,6 @@ from fer.occlusion.api import (
 from fer.occlusion.base import FaceGeometry, Occluded
 
 __all__ = [
-    "REGIONS", "TEMPLATE_112", "FaceGeometry", "Occluded", "OccluderInfo", "apply", "apply_batch",
+    "REGIONS", "FaceGeometry", "Occluded", "OccluderInfo", "apply", "apply_batch",
     "list_occluders", "occluder_info", "region_boxes", "region_coverage", "template_face",
 ]

@@ -28,12 +28,6 @@ from fer.occlusion.render import skin_tone
 
 REGIONS = ("TL", "TR", "BL", "BR")
 
-# The 5-point template of a 112x112 aligned crop (insightface / ArcFace convention), used by
-# `apply_batch` when no template face is given; scaled to the crop size.
-TEMPLATE_112 = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
-)
-
 
 @dataclass(frozen=True)
 class OccluderInfo:
@@ -110,9 +104,11 @@ def _cache_key(kind, sev, seed, params, lm5, shape):
     return (kind, sev, int(seed), frozen, np.asarray(lm5, np.float64).round(3).tobytes(), shape)
 
 
-def template_face(size: int) -> Face:
-    """A Face with the standard 5-point template of a `size` x `size` aligned crop."""
-    lm = TEMPLATE_112 * (size / 112.0)
+def template_face(size: int, face_scale: float = 1.0) -> Face:
+    """A Face at the face pipeline's canonical 5-point template of a `size` x `size` aligned crop."""
+    from fer.face.align import template
+
+    lm = template(size, face_scale)
     return Face(box=np.array([0.0, 0.0, size, size]), score=1.0, landmarks=lm)
 
 
@@ -123,8 +119,8 @@ def apply_batch(images: np.ndarray, kind: str, severity: float = 0.5, seed: int 
     Occluders that depend only on the template (masks, glasses, hands, ...) are rendered once,
     cached, and blended into all crops at once; hands take each crop's own skin tone. Occluders
     with random placement (blocks, random erasing) and the user mask are drawn per crop with
-    the seed stream (seed, i). `face` gives the template landmarks (default: the standard
-    112-crop template scaled to S). Returns Occluded(images (N, S, S, 3), masks (N, S, S)).
+    the seed stream (seed, i). `face` gives the template landmarks (default: the face
+    pipeline's canonical template, `fer.face.align.template(S)`). Returns Occluded(images (N, S, S, 3), masks (N, S, S)).
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:

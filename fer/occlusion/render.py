@@ -96,6 +96,24 @@ def value_noise(shape: tuple[int, int], scale: float, rng: np.random.Generator) 
     return np.clip(cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC), 0, 1)
 
 
+class Painter:
+    """Paints colours 'over' each other with coverage maps (premultiplied alpha), on one plane."""
+
+    def __init__(self, shape: tuple[int, int]):
+        self.prem = np.zeros((*shape, 3), np.float32)
+        self.alpha = np.zeros(shape, np.float32)
+
+    def paint(self, coverage: np.ndarray, colour, opacity=1.0) -> None:
+        a = np.clip(coverage * opacity, 0, 1).astype(np.float32)
+        col = np.asarray(colour, np.float32)
+        col = col if col.ndim == 3 else col[None, None, :]
+        self.prem = self.prem * (1 - a[..., None]) + col * a[..., None]
+        self.alpha = self.alpha * (1 - a) + a
+
+    def rgb(self) -> np.ndarray:
+        return self.prem / np.maximum(self.alpha, 1e-6)[..., None]
+
+
 # --- face-frame canvas --------------------------------------------------------------------
 class Canvas:
     """A drawing surface covering `extent` = (x0, x1, y0, y1) of the face frame (IPD units).
