@@ -7,7 +7,7 @@
 See docs/occlusion.md for each occluder, what severity means, and how they were checked.
 """
 
-from fer.occlusion import blocks, eyewear, masks, user  # noqa: F401  (register the occluders)
+from fer.occlusion import blocks, eyewear, hands, headwear, masks, objects, scarf, user  # noqa: F401  (register)
 from fer.occlusion.api import (
     REGIONS,
     OccluderInfo,

@@ -1,0 +1,162 @@
+"""Headwear and hair over the brows: a hair fringe (bangs) and a knitted beanie pulled low.
+
+Both are drawn in the face frame from the brow and jaw landmarks. The fringe is a few hundred
+hair strands (thin tapered curves with varied brightness) over a darker base, in the hair colour
+sampled above the forehead; the beanie is a rib-knit cuff and a knitted crown, shaded like a
+cylinder, casting a shadow on the forehead.
+
+Severity lowers the lower edge: from the upper forehead (0) to over the brows / upper eyelids (1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fer.errors import InputError
+from fer.occlusion.base import Layer, RenderContext, register
+from fer.occlusion.render import Canvas, Painter, blur, fill_poly, smooth_curve, stroke, value_noise
+
+KNIT_COLOURS = {
+    "red": (170, 36, 40), "navy": (36, 46, 84), "grey": (120, 120, 124), "mustard": (204, 156, 44),
+    "green": (46, 100, 70), "cream": (226, 214, 190), "black": (38, 38, 40),
+}
+_DEFAULT_HAIR = np.array([92.0, 64.0, 40.0], np.float32)
+
+
+def pick_colour(value, table: dict, rng, what: str = "colour") -> np.ndarray:
+    if value in (None, "random"):
+        keys = list(table)
+        return np.asarray(table[keys[int(rng.integers(0, len(keys)))]], np.float32)
+    if isinstance(value, (tuple, list)) and len(value) == 3:
+        return np.clip(np.asarray(value, np.float32), 0, 255)
+    if value not in table:
+        raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(table)}, 'random' or an (r, g, b) tuple")
+    return np.asarray(table[value], np.float32)
+
+
+def hair_colour(ctx: RenderContext) -> np.ndarray:
+    """Median colour just above the forehead, when it differs from the skin; else a mid brown."""
+    from fer.occlusion.render import _disc_pixels, skin_tone
+
+    geom = ctx.geom
+    pts = geom.to_image(np.array([[0.0, -1.25], [-0.55, -1.15], [0.55, -1.15]]))
+    px = _disc_pixels(ctx.image, pts, 0.12 * geom.ipd).astype(np.float32)
+    if len(px) < 10:
+        return _DEFAULT_HAIR.copy()
+    med = np.median(px, 0)
+    skin = skin_tone(ctx.image, geom)
+    if np.abs(med - skin).mean() < 25 or med.std() < 4 and med.mean() > 150:  # skin or a plain backdrop
+        return _DEFAULT_HAIR.copy()
+    return med
+
+
+def _brow_y(c68: np.ndarray) -> float:
+    return float(c68[17:27, 1].mean())
+
+
+@register(
+    "fringe", "headwear",
+    "a hair fringe (bangs) over the forehead and brows, hair colour sampled above the forehead",
+    "the fringe's lower edge moves from mid-forehead (0) to the upper eyelids (1)",
+    colour="auto",
+)
+def fringe(ctx: RenderContext) -> Layer:
+    geom, s, rng = ctx.geom, ctx.severity, ctx.rng
+    c68 = geom.to_canon(geom.landmarks68)
+    base_col = hair_colour(ctx) if ctx.params["colour"] in (None, "auto") else pick_colour(
+        ctx.params["colour"], {"brown": (92, 64, 40), "black": (30, 26, 24), "blond": (196, 160, 100),
+                               "auburn": (130, 60, 34), "grey": (150, 146, 140)}, rng)
+    canvas = Canvas(geom, (-1.5, 1.5, -1.9, 0.4))
+    ppu = canvas.ppu
+    brow = _brow_y(c68)
+    bottom = brow - 0.4 + 0.48 * s  # lower edge of the fringe at the centre
+    half_w = 0.5 * (c68[16, 0] - c68[0, 0]) * 1.02
+    hairline = brow - 0.75  # strands start here and fade in, merging with the real hair above
+    crown = np.array([0.0, brow - 2.2])  # strands radiate from the crown
+    X, Y = canvas.grid()
+    fade_in = np.clip((Y - (hairline - 0.35)) / 0.35, 0, 1)
+    painter = Painter(canvas.shape)
+
+    def lower_edge(x):  # blunt across the middle, longer towards the temples
+        return bottom + 0.35 * np.clip(np.abs(x) / half_w - 0.55, 0, 1) ** 1.5
+
+    xs = np.linspace(-half_w, half_w, 48)
+    edge = lower_edge(xs) - 0.1 + rng.normal(0, 0.025, xs.shape)
+    sheet = np.vstack([[[-half_w * 0.55, hairline - 0.4]], [[-half_w * 0.95, hairline + 0.1]], np.stack([xs, edge], 1),
+                       [[half_w * 0.95, hairline + 0.1]], [[half_w * 0.55, hairline - 0.4]]])
+    painter.paint(blur(fill_poly(canvas.shape, [canvas.px(sheet)]), 0.03 * ppu) * fade_in, base_col * 0.72)
+    for _ in range(300):
+        x_end = rng.uniform(-half_w, half_w)
+        y_end = lower_edge(x_end) + rng.normal(0, 0.04)
+        d = np.array([x_end, y_end]) - crown
+        start = crown + d * ((hairline - 0.4 - crown[1]) / d[1])
+        mid = (start + np.array([x_end, y_end])) / 2 + np.array([rng.normal(0, 0.04) + 0.06 * x_end, 0])
+        curve = smooth_curve(np.array([start, mid, [x_end, y_end]]), 12)
+        w = rng.uniform(0.012, 0.028) * ppu
+        cov = stroke(canvas.shape, canvas.px(curve), max(1.0, w))
+        taper = np.clip((y_end - Y) / 0.15, 0.2, 1.0)  # thinner, fainter tips
+        bright = rng.uniform(0.65, 1.25)
+        painter.paint(cov * taper * fade_in, np.clip(base_col * bright, 0, 255), rng.uniform(0.5, 0.85))
+    # subtle sheen band across the fringe
+    sheen = np.exp(-((Y - (hairline + bottom) / 2) ** 2) / (2 * 0.08**2)) * painter.alpha
+    painter.paint(sheen, np.clip(base_col * 1.6 + 30, 0, 255), 0.15)
+    alpha = painter.alpha
+    shadow = np.zeros_like(alpha)
+    sh = max(1, int(0.05 * ppu))
+    shadow[sh:] = alpha[:-sh]
+    shadow = blur(shadow, 0.05 * ppu) * 0.35 * (1 - alpha)
+    return canvas.to_layer(ctx.shape, alpha, painter.rgb(), shadow=shadow)
+
+
+def _knit(X: np.ndarray, Y: np.ndarray, ppu: float, rng, rib: bool) -> np.ndarray:
+    """Knit shading: vertical ribs (cuff) or rows of V stitches (crown), plus fibre noise."""
+    col_w = 0.07
+    phase = (X / col_w) % 1.0
+    if rib:
+        pattern = 0.78 + 0.22 * np.sin(np.pi * phase) ** 0.7
+    else:
+        row_h = 0.06
+        v = ((Y / row_h) + np.abs(phase - 0.5) * 1.2) % 1.0
+        pattern = 0.8 + 0.2 * np.sin(np.pi * v) * np.sin(np.pi * phase) ** 0.5
+    noise = value_noise(X.shape, max(1.0, 0.02 * ppu), rng)
+    return pattern * (0.94 + 0.12 * noise)
+
+
+@register(
+    "beanie", "headwear",
+    "a knitted beanie pulled low over the forehead (rib-knit cuff, knitted crown)",
+    "the cuff's lower edge moves from the upper forehead (0) to over the brows (1)",
+    colour="random",
+)
+def beanie(ctx: RenderContext) -> Layer:
+    geom, s, rng = ctx.geom, ctx.severity, ctx.rng
+    c68 = geom.to_canon(geom.landmarks68)
+    colour = pick_colour(ctx.params["colour"], KNIT_COLOURS, rng)
+    canvas = Canvas(geom, (-1.6, 1.6, -3.0, 0.5))
+    ppu = canvas.ppu
+    brow = _brow_y(c68)
+    lower = brow - 0.42 + 0.5 * s
+    half_w = 0.5 * (c68[16, 0] - c68[0, 0]) + 0.3
+    cuff_h = 0.38
+    X, Y = canvas.grid()
+    # lower edge curves up slightly at the sides (the hat wraps the head)
+    edge = lower - 0.18 * (X / half_w) ** 2
+    cuff_top = edge - cuff_h
+    crown = smooth_curve(np.array([[-half_w, lower - 0.1], [-half_w * 1.04, lower - 0.7], [-half_w * 0.85, lower - 1.5],
+                                   [0, lower - 1.95], [half_w * 0.85, lower - 1.5], [half_w * 1.04, lower - 0.7],
+                                   [half_w, lower - 0.1]]), 60)
+    outline = np.vstack([crown, smooth_curve(np.array([[half_w, lower - 0.18], [0, lower], [-half_w, lower - 0.18]]), 30)])
+    cov = blur(fill_poly(canvas.shape, [canvas.px(outline)]), 0.01 * ppu)
+    in_cuff = (Y > cuff_top).astype(np.float32)
+    in_cuff = blur(in_cuff, 0.01 * ppu)
+    knit = in_cuff * _knit(X, Y, ppu, rng, rib=True) + (1 - in_cuff) * _knit(X, Y, ppu, rng, rib=False)
+    cyl = 0.62 + 0.38 * np.sqrt(np.clip(1 - (X / (half_w * 1.05)) ** 2, 0, 1))
+    fold = 1 - 0.3 * np.exp(-((Y - cuff_top) ** 2) / (2 * 0.025**2))  # the shadow line of the folded cuff
+    dome = 1 - 0.25 * np.clip((cuff_top - Y - 0.2) / 1.6, 0, 1)  # the crown turns away from the camera
+    rgb = colour[None, None, :] * (knit * cyl * fold * dome)[..., None]
+    rgb = np.clip(rgb, 0, 255).astype(np.float32)
+    shadow = np.zeros_like(cov)
+    sh = max(1, int(0.06 * ppu))
+    shadow[sh:] = cov[:-sh]
+    shadow = blur(shadow, 0.06 * ppu) * 0.4 * (1 - cov)
+    return canvas.to_layer(ctx.shape, cov, rgb, shadow=shadow)
