@@ -1,0 +1,79 @@
+"""`fer evaluate --checkpoint X --data NAME[:ROOT]`: accuracy, per-head and fused, confusion matrix, reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+NAME = "evaluate"
+HELP = "evaluate a checkpoint on a data set (and its occlusion/pose subsets): JSON report + confusion matrix HTML/PNG"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--checkpoint", required=True, help="a .safetensors checkpoint (e.g. <train out>/model.safetensors)")
+    parser.add_argument("--data", required=True, metavar="NAME[:ROOT]",
+                        help="synthfer (synthetic), rafdb, ferplus, fedro, folder or csv; ROOT may follow a colon")
+    parser.add_argument("--root", help="the data set's folder (or CSV file), if not given in --data")
+    parser.add_argument("--split", default="test", help="split to evaluate (default test)")
+    parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45", "all"],
+                        help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset")
+    parser.add_argument("--lists", help="folder of the subset lists")
+    parser.add_argument("--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol")
+    parser.add_argument("--source", help="rafdb: aligned|original; ferplus: folders|csv")
+    parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"])
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="data-set option, e.g. --option test_size=700 --option seed=1 for synthfer")
+    parser.add_argument("--out", help="report folder (default: <checkpoint folder>/eval)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def _parse_options(items: list[str]) -> dict:
+    import yaml
+
+    from fer.errors import FERError
+
+    out = {}
+    for it in items:
+        if "=" not in it:
+            raise FERError(f"--option {it!r} must look like key=value")
+        k, v = it.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v)
+    return out
+
+
+def run(args) -> int:
+    import torch
+
+    from fer.data.registry import open_dataset
+    from fer.evaluate import evaluate, write_report
+    from fer.models.checkpoint import load_checkpoint
+
+    name, _, root = args.data.partition(":")
+    root = root or args.root
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = load_checkpoint(args.checkpoint, map_location=device)
+    cfg = model.config
+    opts = _parse_options(args.option)
+    if args.class_order:
+        opts["class_order"] = args.class_order
+    subsets = [None, "occlusion", "pose30", "pose45"] if args.subset == "all" else [args.subset]
+    out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "eval"
+    summary = {"checkpoint": str(args.checkpoint), "model": cfg.name, "trained": cfg.trained,
+               "provenance": cfg.provenance, "reports": {}}
+    if not cfg.trained:
+        print("warning: this checkpoint is not trained on expression data; its figures are chance-level by design")
+    for subset in subsets:
+        data = open_dataset(name, split=args.split, root=root, protocol=args.protocol, source=args.source,
+                            num_classes=cfg.num_classes, subset=subset, lists=args.lists, **opts)
+        report = evaluate(model, data, batch_size=args.batch_size, device=device)
+        report["model"] = {"name": cfg.name, "trained": cfg.trained, "provenance": cfg.provenance, "checkpoint": str(args.checkpoint)}
+        stem = f"{name.lower()}_{data.split.replace(':', '_')}"
+        paths = write_report(report, out, stem)
+        summary["reports"][data.split] = {
+            "dataset": data.name, "n": report["n"], "accuracy": report["accuracy"],
+            "mean_class_accuracy": report["mean_class_accuracy"], "per_head_accuracy": report["per_head_accuracy"],
+            "files": paths,
+        }
+    print(json.dumps(summary, indent=2))
+    return 0

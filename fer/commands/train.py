@@ -1,0 +1,43 @@
+"""`fer train --config CFG`: train a model (ALFJ-Net by default) from a YAML config; see docs/training.md."""
+
+from __future__ import annotations
+
+import json
+
+NAME = "train"
+HELP = "train a model from a YAML config (SynthFER (synthetic) on CPU, RAF-DB / FERPlus recipes on GPU); resumable"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--config", default="synthfer_cpu",
+                        help="YAML file, or a built-in config name (synthfer_cpu, rafdb_paper, ferplus_paper, ...)")
+    parser.add_argument("--out", help="output folder (default: the config's 'output')")
+    parser.add_argument("--resume", nargs="?", const=True, default=False, metavar="LAST_PT",
+                        help="continue from <out>/last.pt (or the given file); starts fresh when none exists yet")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set train.epochs=3 --set data.root=/data/RAF-DB")
+    parser.add_argument("--epochs", type=int, help="shortcut for --set train.epochs=N")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
+    parser.add_argument("--list-configs", action="store_true", help="print the built-in configs and exit")
+
+
+def run(args) -> int:
+    from fer.train import cleanup_distributed, list_configs, load_config, train
+
+    if args.list_configs:
+        print("\n".join(list_configs()))
+        return 0
+    overrides = list(args.set)
+    if args.epochs is not None:
+        overrides.append(f"train.epochs={args.epochs}")
+    if args.threads is not None:
+        overrides.append(f"train.threads={args.threads}")
+    cfg = load_config(args.config, overrides)
+    try:
+        result = train(cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=not args.no_progress)
+    finally:
+        cleanup_distributed()
+    print(json.dumps({k: v for k, v in result.items() if k != "last_epoch"}, indent=2))
+    return 0
