@@ -17,7 +17,14 @@ from fer.errors import InputError
 from fer.models.base import FERModel
 from fer.robustness.inference import head_probs_of_crops
 from fer.robustness.metrics import Predictions, head_names, metric_row
-from fer.robustness.occlude import Condition, available_occluders, block_names, occlude_crop, region_coverage
+from fer.robustness.occlude import (
+    Condition,
+    available_occluders,
+    check_condition,
+    coverage,
+    occlude_batch,
+    region_conditions,
+)
 from fer.robustness.samples import Samples
 
 DEFAULT_SEVERITIES = (0.25, 0.5, 0.75, 1.0)
@@ -36,15 +43,17 @@ def default_conditions(
     severities: Sequence[float] = DEFAULT_SEVERITIES,
     blocks: bool = True,
 ) -> list[Condition]:
-    """clean, then every occluder x severity, then the region blocks x severity."""
+    """clean, then every occluder x severity, then the four region blocks x severity.
+
+    `occluders` None means every `fer.occlusion` occluder but the user mask."""
     kinds = list(available_occluders() if occluders is None else occluders)
-    for s in severities:
-        if not 0.0 <= float(s) <= 1.0:
-            raise InputError(f"severity must be within [0, 1], got {s}")
-    conds = [Condition("clean", 0.0)]
-    conds += [Condition(k, float(s)) for k in kinds for s in severities]
     if blocks:
-        conds += [Condition(b, float(s)) for b in block_names() for s in severities]
+        kinds += [r for r in region_conditions() if r not in kinds]
+    if not severities:
+        raise InputError("give at least one severity")
+    conds = [Condition("clean", 0.0)] + [Condition(k, float(s)) for k in kinds for s in severities]
+    for c in conds:
+        check_condition(c)
     return conds
 
 
@@ -91,6 +100,8 @@ def sweep(
     if len(samples) == 0:
         raise InputError("the data set has no samples")
     conditions = list(default_conditions() if conditions is None else conditions)
+    for c in conditions:
+        check_condition(c)
     if not conditions or not conditions[0].is_clean:
         conditions = [Condition("clean", 0.0)] + [c for c in conditions if not c.is_clean]
     names = [_model_name(m, i, model_names) for i, m in enumerate(models)]
@@ -106,7 +117,7 @@ def sweep(
     maps = [_class_map(m, data_classes) for m in models]
     n, n_data = len(samples), len(data_classes)
     store = {(mi, ci): [] for mi in range(len(models)) for ci in range(len(conditions))}
-    coverage = {ci: [] for ci in range(len(conditions))}
+    cov_store = {ci: [] for ci in range(len(conditions))}
     render_s = model_s = 0.0
 
     bar = None
@@ -119,18 +130,13 @@ def sweep(
         crops = samples.crops[start:stop]
         for ci, cond in enumerate(conditions):
             t0 = time.perf_counter()
-            occluded = np.empty_like(crops)
-            cov = np.zeros((stop - start, 4))
-            for i in range(stop - start):
-                j = start + i
-                lm = None if samples.landmarks is None else samples.landmarks[j]
-                lm68 = None if samples.landmarks68 is None else samples.landmarks68[j]
-                img, mask = occlude_crop(crops[i], cond, lm, lm68, seed=seed + j)
-                occluded[i] = img
-                cov[i] = region_coverage(mask)
+            lm = None if samples.landmarks is None else samples.landmarks[start:stop]
+            lm68 = None if samples.landmarks68 is None else samples.landmarks68[start:stop]
+            occluded, masks = occlude_batch(crops, cond, lm, lm68, seed=seed + start)
+            cov = coverage(masks)
             t1 = time.perf_counter()
             render_s += t1 - t0
-            coverage[ci].append(cov)
+            cov_store[ci].append(cov)
             for mi, model in enumerate(models):
                 probs = head_probs_of_crops(model, occluded, batch_size=batch_size)
                 store[(mi, ci)].append(_to_data_space(probs, maps[mi], n_data))
@@ -141,7 +147,7 @@ def sweep(
         bar.close()
 
     preds = {k: Predictions(np.concatenate(v, 0)) for k, v in store.items()}
-    covs = {k: np.concatenate(v, 0) for k, v in coverage.items()}
+    covs = {k: np.concatenate(v, 0) for k, v in cov_store.items()}
     if pseudo:
         labels = preds[(pseudo_label_model, 0)].fused_pred.copy()
     else:
@@ -211,14 +217,15 @@ def sweep_face(
     lm68 = getattr(aligned_face, "landmarks68", None)
     if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
         raise InputError("the aligned face must be an H x W x 3 uint8 RGB crop")
-    if landmarks is None:
-        occluders = []  # a bare crop: only the region blocks can be drawn
+    # a bare crop (no landmarks) gets occluders placed on the canonical template
     conds = default_conditions(occluders, severities, blocks)
     images, covs = [], []
+    lm = None if landmarks is None else np.asarray(landmarks)[None]
+    lm68b = None if lm68 is None else np.asarray(lm68)[None]
     for cond in conds:
-        img, mask = occlude_crop(crop, cond, landmarks, lm68, seed=seed)
-        images.append(img)
-        covs.append(region_coverage(mask))
+        img, mask = occlude_batch(crop[None], cond, lm, lm68b, seed=seed)
+        images.append(img[0])
+        covs.append(coverage(mask)[0])
     model.eval()
     probs = head_probs_of_crops(model, np.stack(images), batch_size=batch_size)  # (K, R, C)
     classes = model.config.class_names
