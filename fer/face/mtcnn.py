@@ -221,7 +221,7 @@ class MTCNN(nn.Module):
     def detect(self, rgb: np.ndarray, min_face: float | None = None) -> Detections:
         if rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError("MTCNN.detect expects an H×W×3 RGB array")
-        img = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float()
+        img = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)  # a copy: rgb stays untouched
         _, h, w = img.shape
         t1, t2, t3 = self.thresholds
 
