@@ -38,9 +38,12 @@ class OccluderInfo:
     params: dict[str, Any]
 
 
-def list_occluders() -> list[str]:
-    """Names of every registered occluder, grouped by family."""
-    specs = registry().values()
+def list_occluders(standalone: bool = False) -> list[str]:
+    """Names of every registered occluder, grouped by family.
+
+    standalone=True leaves out those that need an extra input (the user mask), e.g. for sweeps.
+    """
+    specs = [s for s in registry().values() if not (standalone and s.needs_input)]
     return [s.name for s in sorted(specs, key=lambda s: (s.family, s.name))]
 
 

@@ -163,19 +163,21 @@ class OccluderSpec:
     params: dict[str, Any] = field(default_factory=dict)
     per_image: bool = False  # random placement: in a batch each image gets its own draw
     uses_skin: bool = False  # the layer carries a `tint` coloured by each image's skin tone
+    needs_input: bool = False  # cannot run without an extra parameter (the user mask)
 
 
 _REGISTRY: dict[str, OccluderSpec] = {}
 
 
 def register(name: str, family: str, description: str, severity: str, *, per_image: bool = False,
-             uses_skin: bool = False, **params):
+             uses_skin: bool = False, needs_input: bool = False, **params):
     """Decorator: register `render(ctx) -> Layer` under `name` with default `params`."""
 
     def deco(fn):
         if name in _REGISTRY:
             raise ValueError(f"occluder {name!r} registered twice")
-        _REGISTRY[name] = OccluderSpec(name, family, description, severity, fn, dict(params), per_image, uses_skin)
+        _REGISTRY[name] = OccluderSpec(name, family, description, severity, fn, dict(params), per_image, uses_skin,
+                                        needs_input)
         return fn
 
     return deco

@@ -49,7 +49,7 @@ def _glasses(ctx: RenderContext, sun: bool) -> Layer:
     if sun:
         half_w, half_h, power = 0.36 + 0.06 * s, 0.26 + 0.05 * s, 2.6
         rim = 0.05 + 0.02 * s
-        frame = _pick(ctx.params["frame"], FRAME_COLOURS, rng, "frame colour") if ctx.params["frame"] != "random" else FRAME_COLOURS["black"] if rng.random() < 0.6 else _pick("random", FRAME_COLOURS, rng, "")
+        frame = _pick(ctx.params["frame"], FRAME_COLOURS, rng, "frame colour")
     else:
         half_w, half_h, power = 0.33 + 0.03 * s, 0.22 + 0.03 * s, 2.8
         rim = 0.016 + 0.016 * s
@@ -113,7 +113,7 @@ def _glasses(ctx: RenderContext, sun: bool) -> Layer:
     "sunglasses", "eyewear",
     "sunglasses: thick frame with highlights, graded tinted lenses with a soft reflection",
     "lens half-width 0.36..0.42 IPD and tint opacity 0.7..0.95 grow with severity",
-    frame="random", tint="random",
+    frame="black", tint="grey",
 )
 def sunglasses(ctx: RenderContext) -> Layer:
     return _glasses(ctx, sun=True)
