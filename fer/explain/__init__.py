@@ -1,0 +1,34 @@
+"""Grad-CAM++ explanations (pytorch-grad-cam) of the fused decision and of each region head.
+
+    from fer.explain import explain, head_overlay
+    expl = explain(model, aligned_face)          # fused + one map per head, in [0, 1]
+    picture = head_overlay(expl, 0)              # RGB uint8: head 0's map, its region outlined
+"""
+
+from fer.explain.engine import CamMaps, CapturedGradCAMPlusPlus, compute_maps
+from fer.explain.explanation import Explanation, explain
+from fer.explain.overlay import draw_regions, fused_overlay, head_overlay, heatmap_on_image, montage, photo_overlay
+from fer.explain.preprocess import to_input_tensor
+from fer.explain.regions import region_boxes
+from fer.explain.targets import FusedLogProbs, FusedLogProbTarget, HeadLogits, HeadLogitTarget, SingleHead
+
+__all__ = [
+    "CamMaps",
+    "CapturedGradCAMPlusPlus",
+    "Explanation",
+    "FusedLogProbTarget",
+    "FusedLogProbs",
+    "HeadLogitTarget",
+    "HeadLogits",
+    "SingleHead",
+    "compute_maps",
+    "draw_regions",
+    "explain",
+    "fused_overlay",
+    "head_overlay",
+    "heatmap_on_image",
+    "montage",
+    "photo_overlay",
+    "region_boxes",
+    "to_input_tensor",
+]

@@ -1,0 +1,51 @@
+"""Face crop (RGB uint8) → the model's input tensor, following `model.config.preprocess`."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from fer.errors import InputError
+from fer.models.base import Preprocess
+
+
+def check_rgb_image(image: object, what: str = "face crop") -> np.ndarray:
+    """An (H, W, 3) uint8 RGB array, or an InputError saying what is wrong."""
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"the {what} must be a numpy array (H, W, 3) uint8 RGB, got {type(image).__name__}")
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise InputError(f"the {what} must have shape (H, W, 3), got {image.shape}")
+    if image.shape[0] < 2 or image.shape[1] < 2:
+        raise InputError(f"the {what} is too small: {image.shape[1]}x{image.shape[0]} pixels")
+    if image.dtype != np.uint8:
+        if (
+            np.issubdtype(image.dtype, np.floating)
+            and np.isfinite(image).all()
+            and image.max() <= 1.0
+            and image.min() >= 0
+        ):
+            image = np.round(image * 255.0).astype(np.uint8)
+        else:
+            raise InputError(f"the {what} must be uint8 RGB (or float in [0, 1]), got dtype {image.dtype}")
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def to_input_tensor(rgb: np.ndarray, preprocess: Preprocess) -> torch.Tensor:
+    """(1, C, S, S) float32: resized to `input_size`, grey when asked, then (x/255 - mean) / std."""
+    size = int(preprocess.input_size)
+    if rgb.shape[:2] != (size, size):
+        shrinking = rgb.shape[0] > size or rgb.shape[1] > size
+        rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    img = rgb.astype(np.float32) / 255.0
+    if preprocess.grayscale:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[:, :, None]
+    channels = img.shape[2]
+    mean = np.asarray(preprocess.mean, dtype=np.float32).reshape(-1)
+    std = np.asarray(preprocess.std, dtype=np.float32).reshape(-1)
+    mean = np.broadcast_to(mean[:channels] if mean.size >= channels else mean, (channels,))
+    std = np.broadcast_to(std[:channels] if std.size >= channels else std, (channels,))
+    img = (img - mean) / std
+    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]

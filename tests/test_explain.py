@@ -1,0 +1,247 @@
+"""fer.explain: Grad-CAM++ maps of the fused decision and of each head (pytorch-grad-cam 1.5.7)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from pytorch_grad_cam import GradCAMPlusPlus
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+from fer.errors import FERError, InputError
+from fer.explain import (
+    FusedLogProbs,
+    SingleHead,
+    explain,
+    fused_overlay,
+    head_overlay,
+    montage,
+    photo_overlay,
+    to_input_tensor,
+)
+from fer.explain.overlay import HIGHLIGHT_COLOUR
+from fer.face.types import AlignedFace, Face
+from fer.models import create_model
+from fer.models.base import FERModel, ModelConfig, ModelOutput, Preprocess
+
+REGION_MODELS = ["alfj_resnet18", "faceapi_expression"]
+
+
+class RegionSizedGradCAMPlusPlus(GradCAMPlusPlus):
+    """The library's whole pipeline (hooks, forward, backward, maths), resizing to a region."""
+
+    def __init__(self, model, target_layers, size_wh):
+        super().__init__(model, target_layers)
+        self.size_wh = size_wh
+
+    def get_target_width_height(self, input_tensor):
+        return self.size_wh
+
+
+class TinyGreyModel(FERModel):
+    """A small four-region model on 40 px grey input, odd 5x5 shared map (overlapping split)."""
+
+    def __init__(self) -> None:
+        pp = Preprocess(input_size=40, mean=(0.5,), std=(0.5,), grayscale=True)
+        super().__init__(ModelConfig(name="tiny_grey", preprocess=pp), 4)
+        self.trunk = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, 2, 1), torch.nn.ReLU(), torch.nn.Conv2d(8, 16, 3, 4, 1))
+        self.fc = torch.nn.ModuleList(torch.nn.Linear(16, 7) for _ in range(4))
+
+    def forward(self, x):
+        f = self.shared_tap(torch.tanh(self.trunk(x)))  # 5x5
+        parts = [f[..., :3, :3], f[..., :3, 2:], f[..., 2:, :3], f[..., 2:, 2:]]
+        logits = [self.fc[k](self.region_taps[k](p).mean((2, 3))) for k, p in enumerate(parts)]
+        return ModelOutput(torch.stack(logits, 1))
+
+
+@pytest.fixture(scope="module")
+def models():
+    torch.manual_seed(0)
+    small = {"alfj_resnet18": {"input_size": 112}, "base_resnet18": {"input_size": 112}}  # 7x7 map: odd split
+    return {name: create_model(name, **small.get(name, {})) for name in [*REGION_MODELS, "base_resnet18"]}
+
+
+@pytest.fixture(scope="module")
+def crop(astronaut):
+    return np.ascontiguousarray(astronaut[20:240, 140:360])  # the astronaut's face and some context
+
+
+def direct_maps(model, x, fused_class, head_classes, layer):
+    """Each map from a plain library call on a single-output wrapper."""
+    with GradCAMPlusPlus(FusedLogProbs(model), [model.shared_tap]) as cam:
+        fused = cam(x, [ClassifierOutputTarget(fused_class)])[0]
+    heads = []
+    for k, c in enumerate(head_classes):
+        if layer == "shared":
+            with GradCAMPlusPlus(SingleHead(model, k), [model.shared_tap]) as cam:
+                heads.append(cam(x, [ClassifierOutputTarget(c)])[0])
+        else:
+            heads.append(None)  # filled by the caller, which knows the region
+    return fused, heads
+
+
+def test_maps_are_finite_in_unit_range_with_the_right_shape(models, crop):
+    for name, model in models.items():
+        expl = explain(model, crop)
+        s = model.config.preprocess.input_size
+        r = 4 if name in REGION_MODELS else 1
+        assert expl.fused.shape == (s, s) and expl.heads.shape == (r, s, s), name
+        for m in (expl.fused, expl.heads):
+            assert m.dtype == np.float32 and np.isfinite(m).all()
+            assert m.min() >= 0.0 and m.max() <= 1.0 + 1e-6
+        assert expl.fused.max() > 0.99  # min-max scaled: a live map reaches 1
+        assert expl.fused_label == model.config.class_names[int(np.argmax(expl.probs))]
+        assert expl.probs.shape == (7,) and abs(float(expl.probs.sum()) - 1) < 1e-5
+        assert expl.layer == ("local" if r == 4 else "shared")
+
+
+@pytest.mark.parametrize("name", REGION_MODELS)
+def test_local_head_map_is_zero_outside_its_region(models, crop, name):
+    expl = explain(models[name], crop, layer="local")
+    s = expl.input_size
+    assert len(expl.region_boxes) == 4
+    x1, y1, x2, y2 = expl.region_boxes[0]
+    assert (x1, y1) == (0, 0) and s / 2 <= x2 < s and s / 2 <= y2 < s  # top-left covers the top-left quarter
+    for k, (x1, y1, x2, y2) in enumerate(expl.region_boxes):
+        inside = np.zeros((s, s), bool)
+        inside[y1:y2, x1:x2] = True
+        assert not expl.heads[k][~inside].any(), f"head {k} leaks outside its region"
+        assert expl.heads[k][inside].max() > 0.99
+
+
+@pytest.mark.parametrize(
+    ("name", "layer"),
+    [("alfj_resnet18", "local"), ("alfj_resnet18", "shared"), ("faceapi_expression", "local"), ("base_resnet18", "local")],
+)
+def test_fast_path_equals_direct_library_calls(models, crop, name, layer):
+    model = models[name]
+    expl = explain(model, crop, layer=layer, head_target="own")
+    x = to_input_tensor(crop, model.config.preprocess)
+    fused, heads = direct_maps(model, x, expl.fused_class, expl.head_classes, expl.layer)
+    np.testing.assert_allclose(expl.fused, fused, atol=1e-5)
+    for k, c in enumerate(expl.head_classes):
+        if heads[k] is None:  # local: the library at region tap k, resized to region k, pasted there
+            x1, y1, x2, y2 = expl.region_boxes[k]
+            with RegionSizedGradCAMPlusPlus(SingleHead(model, k), [model.region_taps[k]], (x2 - x1, y2 - y1)) as cam:
+                region = cam(x, [ClassifierOutputTarget(c)])[0]
+            heads[k] = np.zeros_like(expl.fused)
+            heads[k][y1:y2, x1:x2] = region
+        np.testing.assert_allclose(expl.heads[k], heads[k], atol=1e-5, err_msg=f"{name} head {k}")
+
+
+def test_fused_map_differs_from_every_head_map(models, crop):
+    for name in REGION_MODELS:
+        for layer in ("local", "shared"):
+            expl = explain(models[name], crop, layer=layer)
+            for k in range(4):
+                assert np.abs(expl.fused - expl.heads[k]).max() > (0.3 if layer == "local" else 1e-3), (name, layer, k)
+
+
+def test_head_targets_and_chosen_class(models, crop):
+    model = models["alfj_resnet18"]
+    own = explain(model, crop, head_target="own")
+    x = to_input_tensor(crop, model.config.preprocess)
+    with torch.no_grad():
+        logits = model(x).head_logits[0]
+    assert own.head_classes == tuple(int(c) for c in logits.argmax(-1))
+    chosen = explain(model, crop, target="disgust")
+    assert chosen.fused_label == "disgust" and chosen.head_labels == ("disgust",) * 4
+    assert explain(model, crop, target=5).fused_class == 5
+
+
+def test_hooks_released_and_training_mode_restored(models, crop):
+    model = models["alfj_resnet18"]
+    model.train()
+    explain(model, crop)
+    assert model.training
+    model.eval()
+    for module in model.modules():
+        assert not module._forward_hooks and not module._backward_hooks
+
+
+def test_grey_model_with_odd_overlapping_split():
+    torch.manual_seed(1)
+    model = TinyGreyModel()
+    face = (np.random.default_rng(0).random((50, 50, 3)) * 255).astype(np.uint8)
+    expl = explain(model, face)
+    assert expl.heads.shape == (4, 40, 40)
+    assert expl.region_boxes == [(0, 0, 24, 24), (16, 0, 40, 24), (0, 16, 24, 40), (16, 16, 40, 40)]
+    x = to_input_tensor(face, model.config.preprocess)
+    assert x.shape == (1, 1, 40, 40)
+    with GradCAMPlusPlus(FusedLogProbs(model), [model.shared_tap]) as cam:
+        np.testing.assert_allclose(expl.fused, cam(x, [ClassifierOutputTarget(expl.fused_class)])[0], atol=1e-5)
+
+
+def test_bad_inputs_get_clear_errors(models, crop):
+    model = models["base_resnet18"]
+    with pytest.raises(InputError, match="unknown class"):
+        explain(model, crop, target="boredom")
+    with pytest.raises(InputError, match="out of range"):
+        explain(model, crop, target=7)
+    with pytest.raises(InputError, match="layer"):
+        explain(model, crop, layer="deep")
+    with pytest.raises(InputError, match="head_target"):
+        explain(model, crop, head_target="best")
+    with pytest.raises(InputError):
+        explain(model, "face.jpg")
+    with pytest.raises(InputError):
+        explain(model, np.zeros((10, 10, 7), np.uint8))
+    with pytest.raises(FERError):
+        explain(torch.nn.Linear(2, 2), crop)
+
+
+def similarity_aligned(photo: np.ndarray, centre, scale: float, angle: float, size: int = 224) -> AlignedFace:
+    """An AlignedFace from a known similarity transform: photo point `centre` → the crop centre."""
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
+    matrix[:, 2] += np.array([size / 2 - centre[0], size / 2 - centre[1]])
+    inverse = cv2.invertAffineTransform(matrix)
+    crop = cv2.warpAffine(photo, matrix, (size, size))
+    corners = np.array([[0.25, 0.25], [0.75, 0.25], [0.75, 0.75], [0.25, 0.75]]) * size
+    on_photo = np.c_[corners, np.ones(4)] @ inverse.T
+    box = np.r_[on_photo.min(0), on_photo.max(0)]
+    face = Face(box=box, score=1.0, landmarks=np.zeros((5, 2)))
+    return AlignedFace(image=crop, matrix=matrix, inverse=inverse, face=face, landmarks=np.zeros((5, 2)))
+
+
+def test_maps_go_back_onto_the_photo_inside_the_face(models, astronaut):
+    aligned = similarity_aligned(astronaut, centre=(230, 120), scale=1.3, angle=12)
+    expl = explain(models["alfj_resnet18"], aligned, photo_shape=astronaut.shape)
+    h, w = astronaut.shape[:2]
+    assert expl.photo_fused.shape == (h, w) and expl.photo_heads.shape == (4, h, w)
+    footprint = expl.photo_footprint(astronaut.shape)
+    assert not expl.photo_fused[~footprint].any() and not expl.photo_heads[:, ~footprint].any()
+    # a spot at the crop centre lands on the face box centre
+    spot = np.zeros((expl.input_size, expl.input_size), np.float32)
+    c = expl.input_size // 2
+    spot[c - 4 : c + 4, c - 4 : c + 4] = 1.0
+    on_photo = expl.to_photo(spot, astronaut.shape)
+    ys, xs = np.nonzero(on_photo > 0.5)
+    x1, y1, x2, y2 = aligned.face.box
+    assert x1 < xs.min() and xs.max() < x2 and y1 < ys.min() and ys.max() < y2
+    assert abs(xs.mean() - 230) < 2 and abs(ys.mean() - 120) < 2
+    # head 0 (top-left of the crop) maps to the part of the photo the crop's top-left covers
+    top_left = cv2.transform(np.array([[[0.0, 0.0]]]), aligned.inverse)[0, 0]
+    ys, xs = np.nonzero(expl.photo_heads[0])
+    assert np.hypot(xs.mean() - top_left[0], ys.mean() - top_left[1]) < np.hypot(xs.mean() - 230, ys.mean() - 120) + 60
+
+
+def test_overlays_are_rgb_pictures_with_the_grid_and_the_head_outlined(models, crop, astronaut):
+    expl = explain(models["alfj_resnet18"], crop)
+    fused = fused_overlay(expl)
+    assert fused.shape == crop.shape and fused.dtype == np.uint8
+    for k, (x1, y1, x2, y2) in enumerate(expl.boxes_on(*crop.shape[:2])):
+        pic = head_overlay(expl, k)
+        assert pic.shape == crop.shape and pic.dtype == np.uint8
+        outlined = np.all(np.abs(pic.astype(int) - HIGHLIGHT_COLOUR) < 40, axis=2)
+        ys, xs = np.nonzero(outlined)
+        assert len(xs) > 100
+        assert x1 - 2 <= xs.min() and xs.max() <= x2 + 1 and y1 - 2 <= ys.min() and ys.max() <= y2 + 1
+    panel = montage(expl, tile=96)
+    assert panel.shape[1] == 5 * 96 and panel.dtype == np.uint8
+    aligned = similarity_aligned(astronaut, centre=(230, 120), scale=1.0, angle=0)
+    on_photo = photo_overlay(astronaut, explain(models["base_resnet18"], aligned))
+    footprint = explain(models["base_resnet18"], aligned).photo_footprint(astronaut.shape)
+    assert on_photo.shape == astronaut.shape and on_photo.dtype == np.uint8
+    assert np.array_equal(on_photo[~footprint], astronaut[~footprint])
+    assert not np.array_equal(on_photo[footprint], astronaut[footprint])
