@@ -103,16 +103,14 @@ def to_state_dict(tf: dict[str, np.ndarray]) -> dict:
 
 
 def convert(package: Path) -> None:
-    from safetensors.torch import save_file
-
-    from fer.models.reference import CONFIG_KEY, faceapi_config
+    from fer.models.checkpoint import save_checkpoint
+    from fer.models.reference import faceapi_config
     from fer.models.reference_faceapi import FaceApiExpressionNet
 
     state = to_state_dict(read_tfjs_weights(package))
-    config = faceapi_config()
-    FaceApiExpressionNet(config).load_state_dict(state, strict=True)  # every tensor used, shapes right
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(OUT), metadata={CONFIG_KEY: config.to_json(), "source": f"npm {PACKAGE} model/{MODEL}.bin"})
+    model = FaceApiExpressionNet(faceapi_config())
+    model.load_state_dict(state, strict=True)  # every tensor used, shapes right
+    save_checkpoint(model, OUT, extra_metadata={"source": f"npm {PACKAGE} model/{MODEL}.bin"})
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {sum(v.numel() for v in state.values())} parameters)")
 
 

