@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from fer.robustness.inference import head_probs_of_crops, to_model_input
+from fer.robustness.inference import probs_of_crops, to_model_input
 from fer.robustness.occlude import Condition
 from fer.robustness.report import read_report_json, write_reports
 from fer.robustness.samples import Samples
@@ -24,7 +24,7 @@ __all__ = [
     "SensitivityMap",
     "SweepResult",
     "default_conditions",
-    "head_probs_of_crops",
+    "probs_of_crops",
     "read_report_json",
     "sensitivity_map",
     "sweep",

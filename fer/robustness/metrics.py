@@ -23,11 +23,8 @@ from fer.models.base import REGION_NAMES
 class Predictions:
     """One model under one condition, for N samples."""
 
-    head_probs: np.ndarray  # (N, R, C) in the data set's class space
-
-    @property
-    def fused_probs(self) -> np.ndarray:
-        return self.head_probs.mean(1)
+    fused_probs: np.ndarray  # (N, C) in the data set's class space
+    head_probs: np.ndarray  # (N, R, C)
 
     @property
     def fused_pred(self) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.models.base import FERModel
-from fer.robustness.inference import head_probs_of_crops
+from fer.robustness.inference import probs_of_crops
 
 FILLS = ("gray", "black", "mean", "blur", "noise")
 
@@ -100,8 +100,7 @@ def sensitivity_map(
     model.eval()
     h, w = crop.shape[:2]
     filler = _fill_value(crop, fill, seed)
-    clean = head_probs_of_crops(model, crop[None], batch_size=1)[0]  # (R, C)
-    clean_fused = clean.mean(0)
+    clean_fused, clean = (a[0] for a in probs_of_crops(model, crop[None], batch_size=1))  # (C,), (R, C)
     cls = int(clean_fused.argmax()) if target_class is None else int(target_class)
     if not 0 <= cls < clean.shape[1]:
         raise InputError(f"target class {cls} out of range 0..{clean.shape[1] - 1}")
@@ -119,8 +118,8 @@ def sensitivity_map(
         batch = np.repeat(crop[None], len(chunk), axis=0)
         for i, (y, x) in enumerate(chunk):
             batch[i, y : y + patch, x : x + patch] = filler[y : y + patch, x : x + patch]
-        probs = head_probs_of_crops(model, batch, batch_size=len(chunk))  # (b, R, C)
-        drops[start : start + len(chunk), 0] = clean_fused[cls] - probs.mean(1)[:, cls]
+        fused, probs = probs_of_crops(model, batch, batch_size=len(chunk))  # (b, C), (b, R, C)
+        drops[start : start + len(chunk), 0] = clean_fused[cls] - fused[:, cls]
         drops[start : start + len(chunk), 1:] = clean[None, :, cls] - probs[:, :, cls]
 
     total = np.zeros((1 + clean.shape[0], h, w), np.float64)

@@ -15,7 +15,7 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.models.base import FERModel
-from fer.robustness.inference import head_probs_of_crops
+from fer.robustness.inference import probs_of_crops
 from fer.robustness.metrics import Predictions, head_names, metric_row
 from fer.robustness.occlude import (
     Condition,
@@ -138,15 +138,15 @@ def sweep(
             render_s += t1 - t0
             cov_store[ci].append(cov)
             for mi, model in enumerate(models):
-                probs = head_probs_of_crops(model, occluded, batch_size=batch_size)
-                store[(mi, ci)].append(_to_data_space(probs, maps[mi], n_data))
+                fused, heads = probs_of_crops(model, occluded, batch_size=batch_size)
+                store[(mi, ci)].append((_to_data_space(fused, maps[mi], n_data), _to_data_space(heads, maps[mi], n_data)))
             model_s += time.perf_counter() - t1
             if bar is not None:
                 bar.update(stop - start)
     if bar is not None:
         bar.close()
 
-    preds = {k: Predictions(np.concatenate(v, 0)) for k, v in store.items()}
+    preds = {k: Predictions(np.concatenate([f for f, _ in v]), np.concatenate([h for _, h in v])) for k, v in store.items()}
     covs = {k: np.concatenate(v, 0) for k, v in cov_store.items()}
     if pseudo:
         labels = preds[(pseudo_label_model, 0)].fused_pred.copy()
@@ -227,10 +227,9 @@ def sweep_face(
         images.append(img[0])
         covs.append(coverage(mask)[0])
     model.eval()
-    probs = head_probs_of_crops(model, np.stack(images), batch_size=batch_size)  # (K, R, C)
+    fused, probs = probs_of_crops(model, np.stack(images), batch_size=batch_size)  # (K, C), (K, R, C)
     classes = model.config.class_names
     heads = head_names(probs.shape[1])
-    fused = probs.mean(1)
     clean_cls = int(fused[0].argmax())
     rows = []
     for cond, p, fp, cov in zip(conds, probs, fused, covs):
