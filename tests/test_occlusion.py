@@ -302,3 +302,25 @@ def test_tiny_image_with_a_big_face():
     for kind in list_occluders(standalone=True):
         out = apply(img, face, kind, seed=0)
         assert out.image.shape == img.shape and out.mask.shape == (40, 40)
+
+
+def test_batch_hands_take_each_crops_skin_tone():
+    light = np.full((112, 112, 3), (230, 190, 160), np.uint8)
+    dark = np.full((112, 112, 3), (120, 80, 60), np.uint8)
+    out = apply_batch(np.stack([light, dark]), "hand_mouth", seed=0, side="right")
+    hand = out.mask[0] > 0.99
+    assert hand.sum() > 500
+    assert out.image[0][hand].mean() > out.image[1][hand].mean() + 40
+
+
+def test_cli_occlude_writes_image(tmp_path, astronaut):
+    from fer.cli import main
+
+    src = tmp_path / "astro.png"
+    cv2.imwrite(str(src), astronaut[:, :, ::-1])
+    dest = tmp_path / "out.png"
+    assert main(["occlude", str(src), "--kind", "sunglasses", "--out", str(dest)]) == 0
+    img = cv2.imread(str(dest))
+    assert img.shape == astronaut.shape and not np.array_equal(img[:, :, ::-1], astronaut)
+    assert main(["occlude", "--list"]) == 0
+    assert main(["occlude", str(src), "--kind", "no_such"]) == 2
