@@ -25,7 +25,7 @@ from torch import nn
 
 from fer.models.base import FERModel, ModelConfig
 from fer.models.reference_layers import SameConv2d, SeparableConv2d
-from fer.models.reference_regions import ReferenceOutput, pool_regions
+from fer.models.reference_regions import ReferenceOutput, pool_regions, quadrant_slices
 
 CHANNELS = (32, 64, 128, 256)
 
@@ -57,6 +57,10 @@ class FaceApiExpressionNet(FERModel):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.shared_tap(self.dense(x))
+
+    def region_slices(self, h: int, w: int) -> list[tuple[slice, slice]]:
+        """Cells of the (h, w) shared map each head pools (for Grad-CAM region boxes)."""
+        return quadrant_slices(h, w)
 
     def forward(self, x: torch.Tensor) -> ReferenceOutput:
         fmap = self.features(x)

@@ -24,7 +24,7 @@ from torch import nn
 
 from fer.models.base import FERModel, ModelConfig
 from fer.models.reference_layers import SameConv2d, SameMaxPool2d, SeparableConv2d
-from fer.models.reference_regions import ReferenceOutput, pool_regions
+from fer.models.reference_regions import ReferenceOutput, pool_regions, quadrant_slices
 
 KERAS_BN_EPS = 1e-3
 STEM_CHANNELS = 8
@@ -68,6 +68,10 @@ class MiniXception(FERModel):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.shared_tap(self.blocks(self.stem(x)))
+
+    def region_slices(self, h: int, w: int) -> list[tuple[slice, slice]]:
+        """Cells of the (h, w) shared map each head pools (for Grad-CAM region boxes)."""
+        return quadrant_slices(h, w)
 
     def forward(self, x: torch.Tensor) -> ReferenceOutput:
         scores = self.classifier(self.features(x))  # (B, C, 4, 4) at 64x64 input
