@@ -90,7 +90,7 @@ def apply(image: np.ndarray | None, face: Face | AlignedFace, kind: str, severit
     geom = FaceGeometry.from_face(face, image.shape[:2])
     layer = spec.render(RenderContext(image, geom, sev, _rng(seed), merged))
     tone = skin_tone(image, geom) if spec.uses_skin else None
-    return composite(image, layer, tone)
+    return composite(image, layer, tone, grain=spec.photoreal)
 
 
 # --- batches of aligned crops ---------------------------------------------------------------
@@ -145,7 +145,7 @@ def apply_batch(images: np.ndarray, kind: str, severity: float = 0.5, seed: int 
             ctx = RenderContext(images[i], geom, sev, np.random.default_rng([int(seed), i]), merged)
             layer = spec.render(ctx)
             tone = skin_tone(images[i], geom) if spec.uses_skin else None
-            res = composite(images[i], layer, tone)
+            res = composite(images[i], layer, tone, grain=False)
             out[i], masks[i] = res.image, res.mask
         return Occluded(out, masks)
     layer = _shared_layer(spec, sev, seed, merged, geom, (h, w))
@@ -159,7 +159,8 @@ def apply_batch(images: np.ndarray, kind: str, severity: float = 0.5, seed: int 
         base *= 1.0 - np.clip(layer.shadow[ly, lx], 0, 1)[None, ..., None]
     if spec.uses_skin:
         tones = np.stack([skin_tone(im, geom) for im in images])  # (N, 3)
-        tint = layer.tint[ly, lx][None, ..., None] * (tones[:, None, None, :] / 255.0)
+        t = layer.tint[ly, lx]
+        tint = (t if t.ndim == 3 else t[..., None])[None] * (tones[:, None, None, :] / 255.0)
         colour = tint + (layer.rgb[ly, lx][None] if layer.rgb is not None else 0.0)
     else:
         colour = layer_colour(layer, None)[ly, lx][None]

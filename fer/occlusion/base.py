@@ -123,7 +123,8 @@ def _box_corners(box: np.ndarray) -> np.ndarray:
 class Layer:
     """An RGBA patch at (x0, y0). `rgb` float32 0..255; `alpha` float32 0..1 (coverage).
 
-    `tint`: when set, the colour is `tint[..., None] * tone` where `tone` is the skin tone of the
+    `tint`: when set ((h, w) or per channel (h, w, 3), 0..255 = 0..1x), the colour is `tint * tone / 255`
+    where `tone` is the skin tone of the
     image it is composited on (hands): one render then serves a batch of different faces.
     `shadow`: darkening of what lies under and around the occluder (0..1), not counted as coverage.
     """
@@ -164,20 +165,21 @@ class OccluderSpec:
     per_image: bool = False  # random placement: in a batch each image gets its own draw
     uses_skin: bool = False  # the layer carries a `tint` coloured by each image's skin tone
     needs_input: bool = False  # cannot run without an extra parameter (the user mask)
+    photoreal: bool = True  # gets the photo's grain when composited (synthetic blocks stay exact)
 
 
 _REGISTRY: dict[str, OccluderSpec] = {}
 
 
 def register(name: str, family: str, description: str, severity: str, *, per_image: bool = False,
-             uses_skin: bool = False, needs_input: bool = False, **params):
+             uses_skin: bool = False, needs_input: bool = False, photoreal: bool = True, **params):
     """Decorator: register `render(ctx) -> Layer` under `name` with default `params`."""
 
     def deco(fn):
         if name in _REGISTRY:
             raise ValueError(f"occluder {name!r} registered twice")
         _REGISTRY[name] = OccluderSpec(name, family, description, severity, fn, dict(params), per_image, uses_skin,
-                                        needs_input)
+                                        needs_input, photoreal)
         return fn
 
     return deco
@@ -240,7 +242,8 @@ def layer_colour(layer: Layer, tone: np.ndarray | None) -> np.ndarray:
     if layer.tint is not None:
         if tone is None:
             raise ValueError("a tinted layer needs a skin tone")
-        rgb = layer.tint[..., None] * (np.asarray(tone, np.float32) / 255.0)[None, None, :]
+        tint = layer.tint if layer.tint.ndim == 3 else layer.tint[..., None]
+        rgb = tint * (np.asarray(tone, np.float32) / 255.0)[None, None, :]
         if layer.rgb is not None:  # extra colour detail (nails, highlights) mixed in by the alpha of rgb
             rgb = rgb + layer.rgb
         return rgb
@@ -248,8 +251,28 @@ def layer_colour(layer: Layer, tone: np.ndarray | None) -> np.ndarray:
     return layer.rgb
 
 
-def composite(image: np.ndarray, layer: Layer, tone: np.ndarray | None = None) -> Occluded:
-    """Blend `layer` onto a copy of `image`; returns the new image and the full-size coverage mask."""
+def is_greyscale(image: np.ndarray) -> bool:
+    sub = image[::4, ::4].astype(np.int16)
+    return bool((np.ptp(sub, axis=2) <= 4).mean() > 0.98)
+
+
+def photo_grain(patch: np.ndarray) -> float:
+    """Noise level of a photo patch (robust sigma of its fine detail, grey levels), capped at 6."""
+    import cv2
+
+    lum = patch.astype(np.float32).mean(axis=2)
+    if min(lum.shape) < 4:
+        return 0.0
+    fine = lum - cv2.GaussianBlur(lum, (3, 3), 0.8)
+    return float(min(6.0, 1.4826 * np.median(np.abs(fine))))
+
+
+def composite(image: np.ndarray, layer: Layer, tone: np.ndarray | None = None, grain: bool = True) -> Occluded:
+    """Blend `layer` onto a copy of `image`; returns the new image and the full-size coverage mask.
+
+    grain: add the photo's own noise level to the drawn pixels, so a rendered occluder is not
+    smoother than the photo around it (deterministic: a fixed noise seed).
+    """
     h, w = image.shape[:2]
     out = image.copy()
     mask = np.zeros((h, w), np.float32)
@@ -262,7 +285,13 @@ def composite(image: np.ndarray, layer: Layer, tone: np.ndarray | None = None) -
         base *= 1.0 - np.clip(layer.shadow[ly, lx], 0, 1)[..., None]
     a = np.clip(layer.alpha[ly, lx], 0.0, 1.0)
     rgb = layer_colour(layer, tone)[ly, lx]
+    if grain and is_greyscale(image):  # a black-and-white photo gets a black-and-white occluder
+        rgb = np.repeat((rgb @ np.array([0.299, 0.587, 0.114], np.float32))[..., None], 3, axis=2)
     blended = base + (rgb - base) * a[..., None]
+    sigma = photo_grain(image[iy, ix]) if grain else 0.0
+    if sigma > 0.3:
+        noise = np.random.default_rng(12345).normal(0.0, sigma, a.shape).astype(np.float32)
+        blended += (noise * a)[..., None]
     out[iy, ix] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     mask[iy, ix] = a
     return Occluded(out, mask)

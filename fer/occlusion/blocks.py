@@ -44,7 +44,7 @@ def _rect_layer(ctx: RenderContext, x1: float, y1: float, x2: float, y2: float, 
     "random_block", "blocks",
     "a solid block of random aspect at a random place on the face (RAN-style synthetic occlusion)",
     "block area = (0.05 + 0.45 * severity) of the face region box; aspect 1:2..2:1",
-    per_image=True, fill="black",
+    per_image=True, photoreal=False, fill="black",
 )
 def random_block(ctx: RenderContext) -> Layer:
     x1, y1, x2, y2 = ctx.geom.region_box
@@ -62,7 +62,7 @@ def random_block(ctx: RenderContext) -> Layer:
     "random_erasing", "blocks",
     "random erasing (Zhong et al. 2020): a rectangle of random aspect filled with random pixels",
     "erased area = (0.02 + 0.38 * severity) of the face region box (the paper's range 0.02..0.4); aspect 0.3..3.3",
-    per_image=True, fill="noise",
+    per_image=True, photoreal=False, fill="noise",
 )
 def random_erasing(ctx: RenderContext) -> Layer:
     x1, y1, x2, y2 = ctx.geom.region_box
@@ -95,7 +95,7 @@ def _region_index(region, rng) -> int:
     "region_block", "blocks",
     "a block inside exactly one model region (quadrant TL, TR, BL or BR of the crop / face box)",
     "covers (0.25 + 0.75 * severity) of the region's area, centred in it; severity 1 = the whole region",
-    region=None, fill="black",
+    photoreal=False, region=None, fill="black",
 )
 def region_block(ctx: RenderContext) -> Layer:
     k = _region_index(ctx.params["region"], ctx.rng)

@@ -126,11 +126,15 @@ def _open_hand(hp: _HandPainter, pose: HandPose, scale: float, thumb: bool = Tru
     hp.part(pose(palm), pose(np.array([[-1.5, 0.0], [0.1, 0.0]])), 0.75 * scale, base=0.98, flat=0.35)
     # faint tendons on the back of the hand
     for y in (-0.45, -0.15, 0.15, 0.42):
-        hp.crease(pose(np.array([[-1.1, y * 0.6], [-0.55, y * 0.85], [-0.1, y]])), 0.03 * scale, -0.05)
+        hp.crease(pose(np.array([[-1.1, y * 0.6], [-0.55, y * 0.85], [-0.1, y]])), 0.05 * scale, -0.025)
     if thumb:
         t0, t1 = np.array([-1.05, -0.55]), np.array([-0.2, -1.05])
         hp.part(pose(capsule(t0, t1, 0.2, 0.15, 14)), pose(np.array([t0, t1])), 0.2 * scale, base=0.95)
         hp.crease(pose(np.array([[-0.6, -0.69], [-0.52, -0.82], [-0.45, -0.95]])), 0.012 * scale, 0.2)
+        d = (t1 - t0) / np.linalg.norm(t1 - t0)
+        nail = capsule(t1 - d * 0.14, t1 - d * 0.01, 0.1, 0.09, 10)
+        cov = fill_poly(hp.c.shape, [hp.c.px(pose(nail))]) * (hp.alpha > 0.5)
+        hp.detail += cov[..., None] * np.array([16.0, 3.0, 8.0], np.float32)
     for y, w, length, spread, dx in _FINGERS:
         _finger(hp, pose, y, w, length, spread, dx, scale)
 
@@ -163,10 +167,12 @@ def _side(value, rng) -> int:
 def _finish(ctx: RenderContext, canvas: Canvas, hp: _HandPainter) -> Layer:
     ppu = canvas.ppu
     alpha = blur(hp.alpha, max(0.5, 0.012 * ppu))  # feathered outline
-    mottle = 1 + 0.06 * (value_noise(canvas.shape, 0.06 * ppu, ctx.rng) - 0.5)  # skin is not flat
-    tint = 255.0 * np.clip(hp.shade * mottle, 0, 1.3)
-    warm = np.array([8.0, -3.0, -7.0], np.float32)  # hands are a little redder than cheeks
-    detail = (hp.detail + warm) * (hp.alpha > 0)[..., None]
+    noise = blur(value_noise(canvas.shape, 0.12 * ppu, ctx.rng), 0.04 * ppu)
+    shade = np.clip(hp.shade * (1 + 0.05 * (noise - 0.5)), 0.05, 1.3)  # skin is not flat
+    # skin in shadow turns redder (light scattered under the skin): per-channel falloff, and hands
+    # are a little more saturated than cheeks
+    tint = 255.0 * np.stack([shade**0.8 * 1.03, shade**1.0 * 0.97, shade**1.2 * 0.93], -1)
+    detail = hp.detail * (hp.alpha > 0)[..., None]
     shift = max(1, int(round(0.07 * ppu)))
     shadow = np.zeros_like(alpha)
     shadow[shift:, shift // 2:] = alpha[:-shift, : alpha.shape[1] - shift // 2]

@@ -108,9 +108,12 @@ def fringe(ctx: RenderContext) -> Layer:
     return canvas.to_layer(ctx.shape, alpha, painter.rgb(), shadow=shadow)
 
 
-def _knit(X: np.ndarray, Y: np.ndarray, ppu: float, rng, rib: bool) -> np.ndarray:
-    """Knit shading: vertical ribs (cuff) or rows of V stitches (crown), plus fibre noise."""
-    col_w = 0.07
+def _knit(X: np.ndarray, Y: np.ndarray, ppu: float, rng, rib: bool, col_w: float = 0.07) -> np.ndarray:
+    """Knit shading: vertical ribs (cuff) or rows of V stitches (crown), plus fibre noise.
+
+    The stitch period is kept at >= 4 canvas pixels so that warping the canvas does not alias it.
+    """
+    col_w = max(col_w, 4.0 / ppu)
     phase = (X / col_w) % 1.0
     if rib:
         pattern = 0.78 + 0.22 * np.sin(np.pi * phase) ** 0.7
@@ -119,7 +122,7 @@ def _knit(X: np.ndarray, Y: np.ndarray, ppu: float, rng, rib: bool) -> np.ndarra
         v = ((Y / row_h) + np.abs(phase - 0.5) * 1.2) % 1.0
         pattern = 0.8 + 0.2 * np.sin(np.pi * v) * np.sin(np.pi * phase) ** 0.5
     noise = value_noise(X.shape, max(1.0, 0.02 * ppu), rng)
-    return pattern * (0.94 + 0.12 * noise)
+    return blur((pattern * (0.94 + 0.12 * noise)).astype(np.float32), 0.6)
 
 
 @register(

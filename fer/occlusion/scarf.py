@@ -11,7 +11,7 @@ import numpy as np
 
 from fer.occlusion.base import Layer, RenderContext, register
 from fer.occlusion.headwear import KNIT_COLOURS, _knit, pick_colour
-from fer.occlusion.render import Canvas, blur, fill_poly, relative_lighting, value_noise
+from fer.occlusion.render import Canvas, blur, fill_poly, relative_lighting
 
 
 @register(
@@ -33,17 +33,24 @@ def scarf(ctx: RenderContext) -> Layer:
     phase = rng.uniform(0, 2 * np.pi)
     xs = np.linspace(-half_w, half_w, 60)
     top = y_top + 0.22 * (xs / half_w) ** 2 + 0.03 * np.sin(xs * 5 + phase)
-    outline = np.vstack([np.stack([xs, top], 1), [[half_w + 0.4, 3.4], [-half_w - 0.4, 3.4]]])
+    # the sides bulge out and down, like fabric bunched around the neck and shoulders
+    ys = np.linspace(0, 3.4 - y_top, 30)
+    side = half_w + 0.7 * np.sqrt(ys / ys[-1]) + 0.05
+    right = np.stack([side, top[-1] + ys], 1)
+    left = np.stack([-side, top[0] + ys], 1)[::-1]
+    outline = np.vstack([np.stack([xs, top], 1), right, left])
     cov = blur(fill_poly(canvas.shape, [canvas.px(outline)]), 0.012 * ppu)
     top_at = y_top + 0.22 * (X / half_w) ** 2 + 0.03 * np.sin(X * 5 + phase)
     depth = Y - top_at  # distance below the top edge
-    roll = np.exp(-((depth - 0.1) ** 2) / (2 * 0.06**2))  # the rolled edge catches the light
-    under_roll = 1 - 0.3 * np.exp(-((depth - 0.24) ** 2) / (2 * 0.04**2))
-    wobble = value_noise(X.shape, 0.5 * ppu, rng)
-    folds = 0.9 + 0.1 * np.sin((depth / (0.3 + 0.15 * wobble) + 0.5 * np.sin(X * 1.7 + phase)) * 2 * np.pi) * (0.4 + wobble)
-    folds = np.where(depth < 0.3, 1.0, folds)
-    cyl = 0.6 + 0.4 * np.sqrt(np.clip(1 - (X / (half_w + 0.5)) ** 2, 0, 1))
-    shade = _knit(X, Y * 0.7, ppu, rng, rib=True) * cyl * under_roll * folds * (1 + 0.18 * roll)
+    # wraps: bands that sag more towards the sides, each rounded (lit in its middle)
+    band_h = 0.42 + 0.12 * (X / half_w) ** 2
+    t = np.clip(depth, 0, None) / band_h + 0.15 * np.sin(X * 1.3 + phase)
+    frac = t % 1.0
+    wraps = 0.7 + 0.3 * np.sin(np.pi * frac) ** 0.6
+    roll = np.exp(-((depth - 0.08) ** 2) / (2 * 0.05**2))  # the rolled top edge catches the light
+    cyl = 0.62 + 0.38 * np.sqrt(np.clip(1 - (X / (half_w + 0.5)) ** 2, 0, 1))
+    shade = _knit(X, Y, ppu, rng, rib=False, col_w=0.1) * cyl * wraps * (1 + 0.15 * roll)
+    shade = blur(shade.astype(np.float32), 0.5)
     layer = canvas.to_layer(ctx.shape, cov, np.clip(colour[None, None, :] * shade[..., None], 0, 255))
     light = relative_lighting(ctx.image, geom, layer.x0, layer.y0, layer.shape, strength=0.4)
     layer.rgb = np.clip(layer.rgb * light[..., None], 0, 255)

@@ -46,7 +46,7 @@ def _texture(tex, shape) -> np.ndarray:
     "user", "user",
     "any mask you draw (non-zero = occluded), filled with black, blur, noise, pixelate or a tiled texture",
     "the mask sets the coverage; severity sets the fill strength (blur radius, pixel size, noise contrast)",
-    per_image=True, needs_input=True, mask=None, fill="black", texture=None, feather=0.0,
+    per_image=True, photoreal=False, needs_input=True, mask=None, fill="black", texture=None, feather=0.0,
 )
 def user_mask(ctx: RenderContext) -> Layer:
     h, w = ctx.shape
