@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 NAME = "train"
 HELP = "train a model from a YAML config (SynthFER (synthetic) on CPU, RAF-DB / FERPlus recipes on GPU); resumable"
@@ -39,5 +40,6 @@ def run(args) -> int:
         result = train(cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=not args.no_progress)
     finally:
         cleanup_distributed()
-    print(json.dumps({k: v for k, v in result.items() if k != "last_epoch"}, indent=2))
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one summary
+        print(json.dumps({k: v for k, v in result.items() if k != "last_epoch"}, indent=2))
     return 0

@@ -1,0 +1,76 @@
+"""Evaluation metrics on hand-made logits, report files, and class-set checks."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from fer.data.base import LabeledSet
+from fer.errors import DatasetError
+from fer.evaluate import confusion, evaluate, metrics, write_report
+from fer.labels import CANONICAL_7, CANONICAL_8
+
+
+def _logits(head_preds, c=3, strength=(5.0,)):
+    """(N, R, C) logits whose head r votes head_preds[n][r] with the given strength."""
+    n, r = len(head_preds), len(head_preds[0])
+    z = np.zeros((n, r, c), np.float32)
+    for i, row in enumerate(head_preds):
+        for k, p in enumerate(row):
+            z[i, k, p] = strength[k % len(strength)]
+    return z
+
+
+def test_fused_and_per_head_accuracy():
+    names = ("a", "b", "c")
+    # sample 0: three heads say 0, one strongly says 1 -> the fused vote is the softmax mean
+    z = _logits([[0, 0, 0, 1], [1, 1, 1, 2], [2, 2, 2, 2], [0, 1, 1, 1]], strength=(5.0,))
+    z[0, 3, 1] = 50.0  # strong, but softmax caps at 1: fused still picks class 0
+    labels = np.array([0, 1, 2, 1])
+    m = metrics(z, labels, names)
+    assert m["per_head_accuracy"] == {"top-left": 0.75, "top-right": 1.0, "bottom-left": 1.0, "bottom-right": 0.5}
+    # fused (mean of softmax): every sample goes to its heads' majority class, all correct
+    assert m["accuracy"] == 1.0 and m["fused_accuracy"] == 1.0
+    assert m["confusion_matrix"] == [[1, 0, 0], [0, 2, 0], [0, 0, 1]]
+
+
+def test_mean_class_accuracy_and_confusion():
+    z = _logits([[0], [0], [0], [1], [2]], c=4)
+    labels = np.array([0, 0, 1, 1, 2])
+    m = metrics(z, labels, ("a", "b", "c", "d"))
+    assert m["accuracy"] == pytest.approx(4 / 5)
+    assert m["mean_class_accuracy"] == pytest.approx((1 + 0.5 + 1) / 3)  # class d absent: not averaged
+    assert m["per_class_accuracy"]["d"] is None
+    assert confusion(np.array([1, 2]), np.array([0, 0]), 3).tolist() == [[0, 1, 1], [0, 0, 0], [0, 0, 0]]
+    assert m["per_head_accuracy"] == {"head0": pytest.approx(0.8)}
+
+
+def test_report_files(tmp_path):
+    z = _logits([[i % 7] * 4 for i in range(14)], c=7)
+    labels = np.array([i % 7 for i in range(14)])
+    labels[0] = 3
+    rep = metrics(z, labels, CANONICAL_7)
+    rep["dataset"] = {"name": "SynthFER (synthetic)", "split": "test"}
+    paths = write_report(rep, tmp_path / "r", "synth")
+    back = json.loads(open(paths["json"]).read())
+    assert back["accuracy"] == pytest.approx(13 / 14)
+    html = open(paths["html"]).read()
+    assert "plotly" in html.lower() and "happiness" in html
+    png = cv2.imread(paths["png"])
+    assert png is not None and png.shape[0] > 400 and png.shape[1] > 400
+    assert len(list((tmp_path / "r").iterdir())) == 3  # no temporary files left behind
+
+
+def test_evaluate_refuses_a_class_set_mismatch():
+    from fer.models import create_model
+
+    model = create_model("base_resnet18", num_classes=8, input_size=32)
+    data = LabeledSet("x", "test", CANONICAL_7, ["a"], np.array([0]), lambda i: np.zeros((32, 32, 3), np.uint8))
+    with pytest.raises(DatasetError, match="do not match"):
+        evaluate(model, data)
+    data8 = LabeledSet("x", "test", CANONICAL_8, ["a", "b"], np.array([0, 7]), lambda i: np.zeros((32, 32, 3), np.uint8))
+    rep = evaluate(model, data8)
+    assert rep["n"] == 2 and len(rep["confusion_matrix"]) == 8
