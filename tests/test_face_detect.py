@@ -27,8 +27,13 @@ def _offline_insightface(tmp_path, monkeypatch):
     monkeypatch.delenv("FER_ALLOW_DOWNLOAD", raising=False)
 
 
-def test_astronaut_one_face_landmarks_on_features(astronaut):
-    faces = detect(astronaut)
+@pytest.fixture(scope="module")
+def astronaut_faces(astronaut):
+    return detect(astronaut)
+
+
+def test_astronaut_one_face_landmarks_on_features(astronaut_faces):
+    faces = astronaut_faces
     assert len(faces) == 1
     f = faces[0]
     assert isinstance(f, Face) and f.score > 0.99
@@ -64,7 +69,7 @@ def test_bad_input_raises_input_error():
 def test_auto_falls_back_to_mtcnn_offline(astronaut):
     assert not ifb.models_available()
     assert resolve_backend("auto") == "mtcnn"
-    assert len(detect(astronaut, backend="auto")) == 1
+    assert len(detect(np.ascontiguousarray(astronaut[:256, 128:384]), backend="auto")) == 1
 
 
 def test_insightface_without_models_or_permission_is_a_clear_error(astronaut):
@@ -138,15 +143,15 @@ def test_exif_rotated_photo_is_upright(astronaut):
 
 
 def test_large_photo_is_detected_at_reduced_size(astronaut):
-    big = np.asarray(Image.fromarray(astronaut).resize((2048, 2048), Image.BICUBIC))
-    faces = detect(big, max_side=1024)
+    big = np.asarray(Image.fromarray(astronaut).resize((1024, 1024), Image.BICUBIC))
+    faces = detect(big, max_side=400)  # found on a 400 x 400 copy, reported in the photo's pixels
     assert len(faces) == 1
-    assert np.linalg.norm(faces[0].landmarks / 4 - ASTRONAUT_5, axis=1).max() <= TOLERANCE
+    assert np.linalg.norm(faces[0].landmarks / 2 - ASTRONAUT_5, axis=1).max() <= TOLERANCE
 
 
-def test_landmarks68_filled_when_fitter_present(astronaut):
+def test_landmarks68_filled_when_fitter_present(astronaut_faces):
     pytest.importorskip("fer.face.landmarks68")
-    f = detect(astronaut)[0]
+    f = astronaut_faces[0]
     assert f.landmarks68 is not None and f.landmarks68.shape == (68, 2)
     # iBUG order: points 36-41 are the image-left eye, 42-47 the image-right eye
     assert np.linalg.norm(f.landmarks68[36:42].mean(0) - f.landmarks[0]) < TOLERANCE

@@ -20,6 +20,7 @@ by the border keep their proportions and their landmarks stay in the right place
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,23 +152,40 @@ def _apply_offsets(boxes: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     return torch.cat([boxes[:, :4] + offsets * scale, boxes[:, 4:]], 1)
 
 
-def _crops(img: torch.Tensor, boxes: torch.Tensor, size: int) -> torch.Tensor:
-    """Cut each box (1-based inclusive, truncated to integers) out of img (3×H×W, float) and
-    area-resample it to size×size; parts outside the image are zeros."""
-    _, h, w = img.shape
-    out = torch.empty((len(boxes), 3, size, size), dtype=img.dtype)
+@functools.lru_cache(maxsize=2048)
+def _area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) matrix of area (box-filter) resampling, the bins of adaptive average pooling:
+    output i averages inputs floor(i·n_in/n_out) .. ceil((i+1)·n_in/n_out) - 1."""
+    w = np.zeros((n_out, n_in), np.float32)
+    for i in range(n_out):
+        a, b = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        w[i, a:b] = 1.0 / (b - a)
+    w.flags.writeable = False  # shared through the cache
+    return w
+
+
+def _crops(img: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tensor:
+    """Cut each box (1-based inclusive, truncated to integers) out of img (H×W×3 float32) and
+    area-resample it to size×size; parts outside the image are zeros. Returns N×3×size×size.
+
+    Done in NumPy with two small matrix products per crop: hundreds of tiny torch calls cost
+    seconds of thread-pool overhead on a busy machine.
+    """
+    h, w, _ = img.shape
+    out = np.empty((len(boxes), size, size, 3), np.float32)
     for k, (bx1, by1, bx2, by2) in enumerate(boxes[:, :4].trunc().int().tolist()):
         x0, y0 = bx1 - 1, by1 - 1  # 0-based first column/row
         cw, ch = max(bx2 - x0, 1), max(by2 - y0, 1)
         sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(bx2, w), min(by2, h)
         if sx0 == x0 and sy0 == y0 and sx1 == bx2 and sy1 == by2:
-            crop = img[:, y0:by2, x0:bx2]
+            crop = img[y0:by2, x0:bx2]
         else:
-            crop = img.new_zeros((3, ch, cw))
+            crop = np.zeros((ch, cw, 3), np.float32)
             if sx1 > sx0 and sy1 > sy0:
-                crop[:, sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = img[:, sy0:sy1, sx0:sx1]
-        out[k] = F.interpolate(crop[None], size=(size, size), mode="area")[0]
-    return out
+                crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = img[sy0:sy1, sx0:sx1]
+        rows = (_area_weights(ch, size) @ crop.reshape(ch, cw * 3)).reshape(size, cw, 3)
+        out[k] = np.einsum("jw,iwc->ijc", _area_weights(cw, size), rows)
+    return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 
 def _normalise(x: torch.Tensor) -> torch.Tensor:
@@ -221,15 +239,16 @@ class MTCNN(nn.Module):
     def detect(self, rgb: np.ndarray, min_face: float | None = None) -> Detections:
         if rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError("MTCNN.detect expects an H×W×3 RGB array")
-        img = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)  # a copy: rgb stays untouched
+        pixels = np.array(rgb, dtype=np.float32)  # a copy: rgb stays untouched
+        img = torch.from_numpy(pixels).permute(2, 0, 1)
         _, h, w = img.shape
         t1, t2, t3 = self.thresholds
 
         boxes = self._stage1(img, self.scales(h, w, min_face), t1)
         if len(boxes):
-            boxes = self._stage2(img, boxes, t2)
+            boxes = self._stage2(pixels, boxes, t2)
         if len(boxes):
-            return self._stage3(img, boxes, t3)
+            return self._stage3(pixels, boxes, t3)
         return Detections(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32))
 
     def _stage1(self, img: torch.Tensor, scales: list[float], threshold: float) -> torch.Tensor:
@@ -259,7 +278,7 @@ class MTCNN(nn.Module):
         boxes = cand[:, :4] + cand[:, 5:9] * torch.stack([w_, h_, w_, h_], 1)
         return _square(torch.cat([boxes, cand[:, 4:5]], 1))
 
-    def _stage2(self, img: torch.Tensor, boxes: torch.Tensor, threshold: float) -> torch.Tensor:
+    def _stage2(self, img: np.ndarray, boxes: torch.Tensor, threshold: float) -> torch.Tensor:
         offsets, probs = self.rnet(_normalise(_crops(img, boxes, 24)))
         keep = probs[:, 1] > threshold
         boxes = torch.cat([boxes[keep, :4], probs[keep, 1:2]], 1)
@@ -267,7 +286,7 @@ class MTCNN(nn.Module):
         pick = _nms_union(boxes[:, :4], boxes[:, 4], 0.7)
         return _square(_apply_offsets(boxes[pick], offsets[pick]))
 
-    def _stage3(self, img: torch.Tensor, boxes: torch.Tensor, threshold: float) -> Detections:
+    def _stage3(self, img: np.ndarray, boxes: torch.Tensor, threshold: float) -> Detections:
         offsets, marks, probs = self.onet(_normalise(_crops(img, boxes, 48)))
         keep = probs[:, 1] > threshold
         boxes = torch.cat([boxes[keep, :4], probs[keep, 1:2]], 1)
