@@ -324,3 +324,14 @@ def test_cli_occlude_writes_image(tmp_path, astronaut):
     assert img.shape == astronaut.shape and not np.array_equal(img[:, :, ::-1], astronaut)
     assert main(["occlude", "--list"]) == 0
     assert main(["occlude", str(src), "--kind", "no_such"]) == 2
+
+
+def test_black_and_white_photo_gets_a_grey_occluder(astronaut, astro_face):
+    grey = np.repeat(astronaut.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    out = apply(grey, astro_face, "cloth_mask", colour="burgundy")
+    drawn = out.image[out.mask > 0.99].astype(int)
+    assert len(drawn) > 1000 and np.ptp(drawn, axis=1).max() <= 2
+    batch = apply_batch(np.stack([grey[:112, :112], astronaut[:112, :112]]), "cloth_mask", colour="burgundy")
+    hidden = batch.mask[0] > 0.99
+    assert np.ptp(batch.image[0][hidden].astype(int), axis=1).max() <= 2
+    assert np.ptp(batch.image[1][hidden].astype(int), axis=1).max() > 30

@@ -20,6 +20,7 @@ from fer.occlusion.base import (
     clip_layer,
     composite,
     get_spec,
+    is_greyscale,
     layer_colour,
     registry,
     resolve_params,
@@ -164,6 +165,10 @@ def apply_batch(images: np.ndarray, kind: str, severity: float = 0.5, seed: int 
         colour = tint + (layer.rgb[ly, lx][None] if layer.rgb is not None else 0.0)
     else:
         colour = layer_colour(layer, None)[ly, lx][None]
+    grey = np.array([is_greyscale(im) for im in images]) if spec.photoreal else np.zeros(n, bool)
+    if grey.any():  # black-and-white photos get a black-and-white occluder
+        colour = np.broadcast_to(colour, (n, *colour.shape[1:])).copy()
+        colour[grey] = (colour[grey] @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
     out[:, iy, ix] = np.clip(base + (colour - base) * a + 0.5, 0, 255).astype(np.uint8)
     masks[:, iy, ix] = a[..., 0]
     return Occluded(out, masks)
