@@ -65,13 +65,13 @@ class Explanation:
         """A map of this explanation (e.g. `fused`, `heads[k]`) on the photo the face came from."""
         if self.aligned is None:
             raise ValueError("this explanation was computed on a bare crop: there is no photo to map back to")
-        return crop_to_photo(cam, self.aligned.inverse, self.aligned.size, photo_shape[:2])
+        return crop_to_photo(cam, self.aligned, photo_shape)
 
     def photo_footprint(self, photo_shape: tuple[int, ...]) -> np.ndarray:
         """(H, W) bool: where the aligned crop lies on the photo."""
         if self.aligned is None:
             raise ValueError("this explanation was computed on a bare crop: there is no photo")
-        return crop_footprint(self.aligned.inverse, self.aligned.size, photo_shape[:2])
+        return crop_footprint(self.aligned, photo_shape)
 
 
 def explain(
