@@ -61,8 +61,9 @@ class ChannelGate(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, channels))
 
     def gate(self, x: torch.Tensor) -> torch.Tensor:
-        avg = self.mlp(x.mean(dim=(2, 3)))
-        mx = self.mlp(x.amax(dim=(2, 3)))
+        # both descriptors through the shared MLP in one call, then summed
+        both = self.mlp(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=0))
+        avg, mx = both.chunk(2, dim=0)
         return torch.sigmoid(avg + mx)[:, :, None, None]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
