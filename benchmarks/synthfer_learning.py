@@ -8,7 +8,9 @@
    landmarks; and, when the occlusion library is present, a surgical mask and sunglasses).
    Goal (the paper's claim in miniature): ALFJ-Net's drop ≤ half the base model's drop.
 
-Run: `nice -n 10 python benchmarks/synthfer_learning.py [--minutes 35] [--out runs/synthfer_bench]`
+Run: `nice -n 5 python benchmarks/synthfer_learning.py [--minutes 35] [--out runs/synthfer_bench]`
+(`--resume` continues both runs in `--out` with a new time budget; the epoch and minute counts
+add up over the passes, as both are read from the runs' metrics logs.)
 Also prints the SynthFER generation speed (images/s on one core at 112 px; target ≥ 500).
 """
 
@@ -45,7 +47,7 @@ def generation_speed(n: int = 400) -> float:
     return n / (time.perf_counter() - t)
 
 
-def _train_one(model: str, out: str, minutes: float, overrides: list[str]) -> dict:
+def _train_one(model: str, out: str, minutes: float, overrides: list[str], resume: bool = False) -> dict:
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
 
@@ -55,7 +57,7 @@ def _train_one(model: str, out: str, minutes: float, overrides: list[str]) -> di
     cfg = load_config("synthfer_cpu", [f"model.name={model}", "data.val_split=test", f"train.stop_at_accuracy={TARGET}",
                                        f"train.max_minutes={minutes}", *overrides])
     lines: list[str] = []
-    res = train(cfg, out_dir=out, progress=False, log=lambda s: lines.append(s))
+    res = train(cfg, out_dir=out, progress=False, resume=resume, log=lambda s: lines.append(s))
     hist = [json.loads(x) for x in (Path(out) / "metrics.jsonl").read_text().splitlines()]
     reached = next((h for h in hist if h["val_accuracy"] >= TARGET), None)
     res["history"] = hist
@@ -135,13 +137,13 @@ def _occlusion_eval(model_path: str, n_test: int, seed: int) -> dict:
     return res
 
 
-def main(minutes: float = 35.0, out: str | None = None, overrides: list[str] | None = None) -> list[dict]:
+def main(minutes: float = 35.0, out: str | None = None, overrides: list[str] | None = None, resume: bool = False) -> list[dict]:
     out_dir = Path(out or REPO / "runs" / "synthfer_bench")
     rows = [{"benchmark": "synthfer_learning", "metric": "synthfer_images_per_s_1core_112px",
              "value": round(generation_speed(), 1), "target": ">= 500"}]
     ctx = mp.get_context("spawn")
     with cf.ProcessPoolExecutor(len(MODELS), mp_context=ctx) as ex:
-        futs = {m: ex.submit(_train_one, m, str(out_dir / m), minutes, overrides or []) for m in MODELS}
+        futs = {m: ex.submit(_train_one, m, str(out_dir / m), minutes, overrides or [], resume) for m in MODELS}
         runs = {m: f.result() for m, f in futs.items()}
     from fer.train import load_config
 
@@ -175,6 +177,7 @@ if __name__ == "__main__":
     ap.add_argument("--minutes", type=float, default=35.0, help="training time budget per model")
     ap.add_argument("--out", default=None)
     ap.add_argument("--set", action="append", default=[], help="config override key=value (e.g. train.epochs=3)")
+    ap.add_argument("--resume", action="store_true", help="continue the runs in --out (more time for the same training)")
     a = ap.parse_args()
-    for row in main(a.minutes, a.out, a.set):
+    for row in main(a.minutes, a.out, a.set, a.resume):
         print(json.dumps(row))

@@ -294,7 +294,13 @@ def _config_diff(a: dict, b: dict, prefix: tuple = ()) -> list[str]:
 def _trim_metrics(path: Path, done_epochs: int) -> None:
     """Drop log lines of epochs that a resume will run again (written before the kill)."""
     if path.is_file():
-        keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln).get("epoch", 0) <= done_epochs]
+        keep = []
+        for ln in path.read_text(errors="replace").splitlines():
+            try:
+                if json.loads(ln).get("epoch", 0) <= done_epochs:
+                    keep.append(ln)
+            except ValueError:  # a line cut short by the kill
+                continue
         path.write_text("".join(ln + "\n" for ln in keep))
 
 
@@ -385,6 +391,8 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
     ddp_model = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None) if distributed else model
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in list(out.glob(".last.pt.tmp-*")) + list(out.glob(".model.safetensors.*.tmp")):
+            stale.unlink(missing_ok=True)  # left by a run killed while writing a checkpoint
         (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         log(f"training {cfg['model']['name']} on {train_set.name} ({len(train_set)} train / {len(val_set)} val images, "
             f"{world} process(es), device {dev}, amp {amp}) -> {out}")
