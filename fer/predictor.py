@@ -161,8 +161,7 @@ def clear_model_cache() -> None:
 def fused_probs(output: ModelOutput) -> torch.Tensor:
     """(B, C) probabilities the Predictor reports: the original classifier's output for reference
     models (they carry `whole_logits`), the mean of the heads' probabilities otherwise."""
-    whole = getattr(output, "whole_logits", None)
-    return torch.softmax(whole, dim=-1) if whole is not None else output.probs
+    return output.probs
 
 
 def fusion_rule(output: ModelOutput) -> str:

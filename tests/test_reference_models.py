@@ -67,8 +67,9 @@ def test_whole_face_logits_are_the_mean_of_the_region_logits(models, name):
     assert torch.allclose(out.whole_logits, out.head_logits.mean(1), atol=1e-5)
     # the heads really differ (a decomposition, not four copies)
     assert (out.head_logits[:, 0] - out.head_logits[:, 3]).abs().max() > 1e-2
-    # the project contract still holds for probs
-    assert torch.allclose(out.probs, torch.softmax(out.head_logits, -1).mean(1))
+    # the fused decision is the original classifier's; the heads' mean is kept beside it
+    assert torch.allclose(out.probs, out.whole_probs)
+    assert torch.allclose(out.head_mean_probs, torch.softmax(out.head_logits, -1).mean(1))
 
 
 @pytest.mark.parametrize("h,w", [(7, 7), (4, 4), (5, 8)])

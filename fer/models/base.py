@@ -2,8 +2,11 @@
 
 * `model(x)` returns `ModelOutput(head_logits)` with `head_logits` of shape (B, R, C):
   R = 4 region heads in the order top-left, top-right, bottom-left, bottom-right, or R = 1
-  for single-head models. `probs = softmax(head_logits, -1).mean(1)` (the paper's
-  decision-level fusion: the sum of the heads' probabilities, normalised).
+  for single-head models. `probs` is the model's fused decision. For ALFJ-Net and every
+  model trained with heads it is `head_mean_probs = softmax(head_logits, -1).mean(1)` (the
+  paper's decision-level fusion: the sum of the heads' probabilities, normalised). A model
+  whose heads are a decomposition of one classifier (the reference models) overrides it with
+  that classifier's own output, so every front end reports the same fused numbers.
 * `model.config` is a `ModelConfig`: everything needed to rebuild the model and to
   preprocess a face for it; it is stored in the checkpoint's metadata.
 * `model.shared_tap` (an `nn.Identity`) sees the last feature map shared by all heads (for
@@ -42,8 +45,12 @@ class ModelOutput:
         return F.softmax(self.head_logits, dim=-1)
 
     @property
-    def probs(self) -> torch.Tensor:  # (B, C)
+    def head_mean_probs(self) -> torch.Tensor:  # (B, C)
         return self.head_probs.mean(dim=1)
+
+    @property
+    def probs(self) -> torch.Tensor:  # (B, C): the fused decision
+        return self.head_mean_probs
 
     @property
     def num_heads(self) -> int:

@@ -72,9 +72,10 @@ def pool_regions(fmap: torch.Tensor, region_taps: nn.ModuleList) -> torch.Tensor
 class ReferenceOutput(ModelOutput):
     """`ModelOutput` plus the original classifier's own whole-face logits (B, C).
 
-    `probs` (the project contract) is the mean of the four heads' softmaxes;
-    `whole_probs` is softmax(mean of the heads' logits), i.e. exactly what the original
-    pretrained network outputs. The two agree on confident faces and differ in general.
+    The heads are a decomposition of one pretrained classifier, so the fused decision `probs`
+    is that classifier's own output: `whole_probs` = softmax(mean of the heads' logits).
+    `head_mean_probs` (the mean of the four heads' softmaxes, ALFJ-Net's fusion rule) is kept
+    for comparison; the two agree on confident faces and differ in general.
     """
 
     whole_logits: torch.Tensor | None = None
@@ -82,3 +83,7 @@ class ReferenceOutput(ModelOutput):
     @property
     def whole_probs(self) -> torch.Tensor:
         return F.softmax(self.whole_logits, dim=-1)
+
+    @property
+    def probs(self) -> torch.Tensor:
+        return self.whole_probs
