@@ -8,7 +8,6 @@ same detection → model → Grad-CAM++ on what the model saw.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 
 import cv2
@@ -16,8 +15,8 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.face.types import AlignedFace, Face
+from fer.ui.occluders import NO_OCCLUDER  # noqa: F401 - re-exported
 
-NO_OCCLUDER = "none"
 AS_DRAWN = "as drawn"  # the user's strokes themselves are the occluder
 DISPLAY_SIZE = 224  # crops and CAM overlays are shown at this size whatever the model's input
 
@@ -55,36 +54,31 @@ class FaceAnalysis:
     clean_crop: np.ndarray
     occluded_crop: np.ndarray
     class_names: tuple[str, ...]
+    clean_probs: np.ndarray  # (C,) fused
     clean_head_probs: np.ndarray  # (R, C)
+    occluded_probs: np.ndarray  # (C,) fused
     occluded_head_probs: np.ndarray  # (R, C)
     cams: list[tuple[np.ndarray, str]]  # overlays on the occluded crop with captions
     aligned: AlignedFace  # the occluded face as the model saw it
 
     @property
     def fused(self) -> np.ndarray:
-        return self.occluded_head_probs.mean(0)
+        return self.occluded_probs
 
     @property
     def clean_fused(self) -> np.ndarray:
-        return self.clean_head_probs.mean(0)
+        return self.clean_probs
 
 
-def detect_faces(photo: np.ndarray) -> list[Face]:
+def detect_faces(photo: np.ndarray, backend: str = "auto") -> list[Face]:
     from fer.face import detect
 
-    faces = detect(photo)
+    faces = detect(photo, backend=backend)
     if not faces:
         raise InputError("No face was found in this image. Try a photo where a face is clearly visible and at least ~40 pixels wide.")
     return faces
 
 
-def align_face(photo: np.ndarray, face: Face, preprocess) -> AlignedFace:
-    from fer.face import align
-
-    kwargs = {}
-    if "face_scale" in inspect.signature(align).parameters:
-        kwargs["face_scale"] = preprocess.face_scale
-    return align(photo, face, preprocess.input_size, **kwargs)
 
 
 def occlude_photo(photo: np.ndarray, face: Face, request: OcclusionRequest) -> tuple[np.ndarray, np.ndarray]:
@@ -108,11 +102,10 @@ def occlude_photo(photo: np.ndarray, face: Face, request: OcclusionRequest) -> t
     return image, mask
 
 
-def head_probs(model, crop: np.ndarray) -> np.ndarray:
-    """(R, C) per-head probabilities of one aligned crop, with the model's own preprocessing."""
-    from fer.robustness import head_probs_of_crops
-
-    return head_probs_of_crops(model, crop[None])[0]
+def probs_of(predictor, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fused (C,) and per-head (R, C) probabilities of one aligned crop (the predictor's preprocessing)."""
+    fused, heads = predictor.predict_arrays([crop])
+    return fused[0], heads[0]
 
 
 def to_display(image: np.ndarray, size: int = DISPLAY_SIZE) -> np.ndarray:
@@ -122,7 +115,7 @@ def to_display(image: np.ndarray, size: int = DISPLAY_SIZE) -> np.ndarray:
     return cv2.resize(image, (size, size), interpolation=interp)
 
 
-def cam_overlays(model, aligned: AlignedFace) -> list[tuple[np.ndarray, str]]:
+def cam_overlays(model, aligned: AlignedFace, target: int | None = None) -> list[tuple[np.ndarray, str]]:
     """Grad-CAM++ of the fused decision and of each region head, on the crop the model saw.
 
     Every head explains the fused decision's class, so the maps answer "where does each head
@@ -130,7 +123,7 @@ def cam_overlays(model, aligned: AlignedFace) -> list[tuple[np.ndarray, str]]:
     """
     from fer.explain import draw_regions, explain, heatmap_on_image
 
-    exp = explain(model, aligned)
+    exp = explain(model, aligned, target=target)
     crop = to_display(aligned.image)
     boxes = exp.boxes_on(*crop.shape[:2])
     out = [(draw_regions(heatmap_on_image(crop, exp.fused), boxes), f"fused: {exp.fused_label}")]
@@ -151,20 +144,19 @@ def analyse(
             progress(fraction, desc=text)
 
     model = predictor.model
-    preprocess = model.config.preprocess
     step(0.05, "finding faces")
-    faces = detect_faces(photo)
+    faces = detect_faces(photo, predictor.detector)
     index = min(max(int(face_index or 0), 0), len(faces) - 1)
     face = faces[index]
     step(0.3, "applying the occluder")
     occluded_photo, _ = occlude_photo(photo, face, request) if request.active else (photo, None)
-    clean = align_face(photo, face, preprocess)
-    occluded = align_face(occluded_photo, face, preprocess) if request.active else clean
+    clean = predictor.align(photo, face)
+    occluded = predictor.align(occluded_photo, face) if request.active else clean
     step(0.45, "predicting")
-    clean_hp = head_probs(model, clean.image)
-    occ_hp = head_probs(model, occluded.image) if request.active else clean_hp
+    clean_p, clean_hp = probs_of(predictor, clean.image)
+    occ_p, occ_hp = probs_of(predictor, occluded.image) if request.active else (clean_p, clean_hp)
     step(0.6, "computing Grad-CAM++ maps")
-    cams = cam_overlays(model, occluded) if explain else []
+    cams = cam_overlays(model, occluded, int(np.argmax(occ_p))) if explain else []
     step(1.0, "done")
     return FaceAnalysis(
         faces=faces,
@@ -174,7 +166,9 @@ def analyse(
         clean_crop=to_display(clean.image),
         occluded_crop=to_display(occluded.image),
         class_names=tuple(model.config.class_names),
+        clean_probs=clean_p,
         clean_head_probs=clean_hp,
+        occluded_probs=occ_p,
         occluded_head_probs=occ_hp,
         cams=cams,
         aligned=occluded,

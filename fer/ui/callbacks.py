@@ -15,9 +15,10 @@ import numpy as np
 
 from fer.errors import FERError, InputError
 from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER, OcclusionRequest, analyse, draw_faces, face_zoom
-from fer.ui.figures import sweep_figure, votes_figure
+from fer.ui.figures import votes_figure
 from fer.ui.images import draw_region_grid, heat_overlay, mask_from_layers
 from fer.ui.models import ModelBank, provenance_markdown
+from fer.ui.occluders import placement_params
 from fer.ui.summary import occlusion_summary
 
 log = logging.getLogger("fer.ui")
@@ -90,7 +91,7 @@ class DemoActions:
 
     # --- main tab -----------------------------------------------------------------------
     def _request(self, editor_value, photo, kind, placement, severity, seed, drawing_fill) -> OcclusionRequest:
-        params = {"placement": placement} if placement else {}
+        params = placement_params(kind, placement)
         user_mask = None
         if isinstance(editor_value, dict):
             user_mask = mask_from_layers(editor_value.get("layers"), photo.shape[:2])
@@ -117,10 +118,13 @@ class DemoActions:
             names,
             clean_head_probs=result.clean_head_probs if request.active else None,
             title="Region votes" + (" with the occluder" if request.active else ""),
+            fused_probs=result.fused,
         )
-        gallery = [(result.occluded_crop, "model input" + (" (occluded)" if request.active else ""))]
+        gallery = [(result.occluded_crop, "model input")]
         gallery += result.cams
-        summary = occlusion_summary(result.clean_head_probs, result.occluded_head_probs, names, request.describe() or None)
+        summary = occlusion_summary(
+            result.clean_head_probs, result.occluded_head_probs, names, request.describe() or None, result.clean_fused, result.fused
+        )
         if len(result.faces) > 1:
             summary += f"\n\n{len(result.faces)} faces found; showing face {result.index + 1} (pick another above)."
         choice = self.bank.choice(model_label)
@@ -164,42 +168,44 @@ class DemoActions:
         return label_dict(result.fused, names), details
 
     # --- robustness tab -----------------------------------------------------------------
+    @staticmethod
+    def _aligned(photo, predictor, face_choice):
+        from fer.ui.analysis import detect_faces
+
+        faces = detect_faces(photo, predictor.detector)
+        return predictor.align(photo, faces[min(face_index(face_choice), len(faces) - 1)])
+
     def sweep(self, editor_value, model_label, face_choice, seed, progress=gr.Progress()):
         from fer.robustness import sweep_face
-        from fer.ui.analysis import align_face, detect_faces
-
         photo = load_photo(editor_value)
         predictor = self.bank.get(model_label)
         progress(0.1, desc="finding the face")
-        faces = detect_faces(photo)
-        face = faces[min(face_index(face_choice), len(faces) - 1)]
-        aligned = align_face(photo, face, predictor.model.config.preprocess)
+        aligned = self._aligned(photo, predictor, face_choice)
         progress(0.3, desc="sweeping every occluder")
-        rows, _ = sweep_face(predictor, aligned, seed=int(seed or 0))
-        names = predictor.model.config.class_names
+        rows, figure = sweep_face(predictor, aligned, seed=int(seed or 0))
         clean = next(r for r in rows if r["occluder"] == "clean")
-        clean_name = clean.get("label", clean.get("pred"))
-        plot_rows = [
-            {"occluder": r["occluder"], "severity": r["severity"], "prob": r["prob_clean_class"], "label": r["label"]}
+        table = [
+            [r["occluder"], r["severity"], r["prediction"], round(r["clean_class_prob"], 3), bool(r["flipped"]), round(r["head_agreement"], 2)]
             for r in rows
-            if r["occluder"] != "clean"
         ]
-        table = [[r["occluder"], r["severity"], r["label"], round(r["prob_clean_class"], 3), r["flipped"]] for r in rows]
-        flips = [r for r in rows if r.get("flipped")]
-        note = f"Clean prediction: **{clean_name}**. {len(flips)} of {len(rows) - 1} conditions flip the fused decision."
-        del names
-        return sweep_figure(plot_rows, str(clean_name)), table, note
+        flips = sum(bool(r["flipped"]) for r in rows)
+        worst = min(rows, key=lambda r: r["clean_class_prob"])
+        note = (
+            f"Clean prediction: **{clean['prediction']}** ({clean['confidence']:.0%}). "
+            f"{flips} of {len(rows) - 1} occlusion conditions flip the fused decision; the hardest is "
+            f"**{worst['occluder']}** at severity {worst['severity']:g} (P({clean['prediction']}) = {worst['clean_class_prob']:.0%})."
+        )
+        figure.update_layout(template="plotly_white", margin={"l": 10, "r": 10, "t": 60, "b": 10})
+        return figure, table, note
 
     def sensitivity(self, editor_value, model_label, face_choice, patch, stride, fill, progress=gr.Progress()):
         from fer.robustness import sensitivity_map
-        from fer.ui.analysis import align_face, detect_faces, to_display
+        from fer.ui.analysis import to_display
 
         photo = load_photo(editor_value)
         predictor = self.bank.get(model_label)
         progress(0.1, desc="finding the face")
-        faces = detect_faces(photo)
-        face = faces[min(face_index(face_choice), len(faces) - 1)]
-        aligned = align_face(photo, face, predictor.model.config.preprocess)
+        aligned = self._aligned(photo, predictor, face_choice)
         progress(0.3, desc="sliding the patch over the face")
         size = aligned.image.shape[0]
         patch_px = max(2, round(float(patch) * size))

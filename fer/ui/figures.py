@@ -1,4 +1,4 @@
-"""Plotly figures of the demo: the region heads' votes, the one-face sweep, sensitivity curves.
+"""Plotly figure of the demo's region-head votes (the sweep figure comes from `fer.robustness`).
 
 Figures take plain arrays and class names (no Gradio, no model), so they are easy to test.
 """
@@ -26,18 +26,20 @@ def votes_figure(
     class_names: tuple[str, ...] | list[str],
     clean_head_probs: np.ndarray | None = None,
     title: str = "Region votes",
+    fused_probs: np.ndarray | None = None,
 ) -> go.Figure:
     """Each head's class probabilities, laid out as on the face (2×2: TL TR / BL BR).
 
     The bar of the fused decision's class is coloured green in a head that agrees with the fused
     decision (its own argmax is the same class) and red in one that does not; a head's panel
     title says which class it votes for. `clean_head_probs`, when given, are drawn as hollow
-    markers so the change caused by the occlusion is visible bar by bar.
+    markers so the change caused by the occlusion is visible bar by bar. `fused_probs`: the
+    model's fused probabilities when its fusion rule is not the mean of the heads (reference models).
     """
     head_probs = np.asarray(head_probs, dtype=float)
     num_heads, num_classes = head_probs.shape
     names = list(class_names)
-    fused = int(head_probs.mean(0).argmax())
+    fused = int(np.argmax(head_probs.mean(0) if fused_probs is None else fused_probs))
     rows, cols = (2, 2) if num_heads == 4 else (1, num_heads)
     titles = []
     for k, region in enumerate(head_titles(num_heads)):
@@ -87,37 +89,5 @@ def votes_figure(
         legend={"orientation": "h", "y": -0.08, "x": 0.0},
         template="plotly_white",
         bargap=0.25,
-    )
-    return fig
-
-
-def sweep_figure(rows: list[dict], class_name: str) -> go.Figure:
-    """Probability of the clean prediction's class under each occluder × severity (one face).
-
-    `rows`: dicts with keys occluder, severity, prob (fused) and optionally prob_<head>.
-    """
-    fig = go.Figure()
-    by_kind: dict[str, list[dict]] = {}
-    for row in rows:
-        by_kind.setdefault(row["occluder"], []).append(row)
-    for kind, items in by_kind.items():
-        items = sorted(items, key=lambda r: r["severity"])
-        fig.add_trace(
-            go.Scatter(
-                x=[r["severity"] for r in items],
-                y=[r["prob"] for r in items],
-                mode="lines+markers",
-                name=kind,
-                text=[r.get("label", "") for r in items],
-                hovertemplate=kind + " @ %{x}: %{y:.1%} (%{text})<extra></extra>",
-            )
-        )
-    fig.update_layout(
-        title={"text": f"Fused probability of <b>{class_name}</b> (the clean prediction) under each occluder", "font_size": 14},
-        xaxis_title="severity",
-        yaxis={"title": f"P({class_name})", "range": [0, 1.02], "tickformat": ".0%"},
-        template="plotly_white",
-        height=420,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return fig

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER
+from fer.ui.analysis import AS_DRAWN
 from fer.ui.callbacks import DemoActions, user_errors
 from fer.ui.models import ModelBank, ModelChoice
+from fer.ui.occluders import NO_OCCLUDER, occluder_kinds, placement_choices
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DRAWING_FILLS = (AS_DRAWN, "black", "blur", "noise")
@@ -42,27 +43,8 @@ def theme() -> gr.themes.Base:
     return gr.themes.Soft(primary_hue="indigo", secondary_hue="pink", font=system, font_mono=["ui-monospace", "monospace"])
 
 
-def occluder_kinds() -> list[str]:
-    try:
-        from fer.occlusion import list_occluders
-    except ImportError:  # the occlusion library is optional for the demo to start
-        return [NO_OCCLUDER]
-    return [NO_OCCLUDER, *list_occluders()]
-
-
-def placements_for(kind: str | None) -> list[str]:
-    """Placement choices an occluder offers (empty when it has none)."""
-    if not kind or kind == NO_OCCLUDER:
-        return []
-    try:
-        from fer.occlusion import placements
-    except ImportError:
-        return []
-    return list(placements(kind))
-
-
 def placement_update(kind: str | None):
-    options = placements_for(kind)
+    options = placement_choices(kind)
     return gr.Dropdown(choices=options, value=options[0] if options else None, visible=bool(options))
 
 
@@ -92,20 +74,28 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                         elem_id="fer-editor",
                     )
                     examples = example_files()
+                    gallery_of_examples = None
                     if examples:
-                        gr.Examples(examples=[[p] for p in examples], inputs=[editor], label="Examples (public-domain astronaut photo)")
+                        gallery_of_examples = gr.Examples(
+                            examples=[[p] for p in examples],
+                            inputs=[editor],
+                            label="Examples (NASA astronaut photo, public domain; some with occluders already drawn)",
+                            examples_per_page=6,
+                        )
                 with gr.Column(scale=4):
                     model = gr.Dropdown(labels, value=default.label, label="Model", elem_id="fer-model")
                     provenance = gr.Markdown(elem_id="fer-provenance")
                     with gr.Group():
                         with gr.Row():
                             kind = gr.Dropdown(kinds, value=NO_OCCLUDER, label="Occluder", elem_id="fer-occluder")
-                            placement = gr.Dropdown([], value=None, label="Placement", visible=False, elem_id="fer-placement")
+                            placement = gr.Dropdown([], value=None, label="Placement", visible=False, allow_custom_value=True, elem_id="fer-placement")
                         with gr.Row():
                             severity = gr.Slider(0.0, 1.0, value=0.6, step=0.05, label="Severity")
                             seed = gr.Number(0, precision=0, label="Seed", minimum=0)
                         drawing_fill = gr.Radio(list(DRAWING_FILLS), value=AS_DRAWN, label="Your brush strokes hide the face with")
-                    face = gr.Dropdown(["face 1 (largest)"], value="face 1 (largest)", label="Face", visible=False, elem_id="fer-face")
+                    face = gr.Dropdown(
+                        ["face 1 (largest)"], value="face 1 (largest)", label="Face", visible=False, allow_custom_value=True, elem_id="fer-face"
+                    )
                     run = gr.Button("Analyse", variant="primary", elem_id="fer-run")
                     summary = gr.Markdown(elem_id="fer-summary")
             with gr.Row():
@@ -116,14 +106,14 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                 clean_label = gr.Label(num_top_classes=3, label="Without the occluder", elem_id="fer-clean-label")
                 fused_label = gr.Label(num_top_classes=3, label="Fused prediction (with the occluder)", elem_id="fer-fused-label")
             with gr.Row(equal_height=False):
-                votes = gr.Plot(label="Region heads' votes", elem_id="fer-votes", scale=5)
+                votes = gr.Plot(label="Region heads' votes", elem_id="fer-votes", scale=1)
                 cams = gr.Gallery(
                     label="Model input, then Grad-CAM++ of the fused decision and of each region head (class it votes for)",
                     columns=3,
                     height="auto",
                     object_fit="contain",
                     elem_id="fer-cams",
-                    scale=4,
+                    scale=1,
                 )
         with gr.Tab("Robustness", id="robustness"):
             gr.Markdown(
@@ -136,7 +126,7 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             sweep_note = gr.Markdown(elem_id="fer-sweep-note")
             sweep_plot = gr.Plot(label="Sweep", elem_id="fer-sweep-plot")
             sweep_table = gr.Dataframe(
-                headers=["occluder", "severity", "prediction", "P(clean class)", "flipped"], label="Every condition", interactive=False
+                headers=["occluder", "severity", "prediction", "P(clean class)", "flipped", "head agreement"], label="Every condition", interactive=False
             )
             with gr.Row():
                 patch = gr.Slider(0.05, 0.5, value=0.2, step=0.05, label="Patch size (fraction of the face crop)")
@@ -157,6 +147,10 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
         analyse_outputs = [faces_img, original_img, occluded_img, face, clean_label, fused_label, votes, cams, summary]
         run.click(user_errors(actions.analyse), analyse_inputs, analyse_outputs, api_name="analyse")
         editor.upload(user_errors(actions.analyse_new_photo), analyse_inputs, analyse_outputs, api_name="analyse_upload")
+        if gallery_of_examples is not None:  # an example click analyses it at once
+            gallery_of_examples.load_input_event.then(
+                user_errors(actions.analyse_new_photo), analyse_inputs, analyse_outputs, api_name="analyse_example"
+            )
         face.input(user_errors(actions.analyse), analyse_inputs, analyse_outputs, api_name="analyse_face")
         api_button.click(user_errors(actions.predict), [api_image, model], [api_label, api_details], api_name="predict")
         model.change(user_errors(actions.model_info), model, provenance, api_name="model_info")

@@ -157,7 +157,7 @@ class ModelBank:
         return self.choices[label]
 
     def get(self, label: str | None):
-        """The `LoadedModel` of a picker entry, loading it on first use."""
+        """The `fer.Predictor` of a picker entry, loading it on first use."""
         choice = self.choice(label)
         with self._lock:
             if choice.label in self._loaded:
@@ -170,29 +170,17 @@ class ModelBank:
             return predictor
 
 
-@dataclass
-class LoadedModel:
-    """A picker entry with its model built and its weights loaded (eval mode)."""
-
-    choice: ModelChoice
-    model: object  # fer.models.FERModel
-
-
-def _load(choice: ModelChoice) -> LoadedModel:
-    """create_model(name) for registered models (reference weights ship with the package),
-    load_checkpoint(path) for checkpoints: the two calls DESIGN.md promises a front end."""
-    from fer.models import create_model
-    from fer.models.checkpoint import load_checkpoint
+def _load(choice: ModelChoice):
+    """A `fer.Predictor` for a picker entry (a registered model name or a checkpoint path)."""
+    from fer import Predictor
 
     log.info("loading model %s from %s", choice.label, choice.source)
-    model = load_checkpoint(choice.source) if choice.kind in ("checkpoint", "hub") else create_model(choice.source)
-    model.eval()
-    return LoadedModel(choice, model)
+    return Predictor(choice.source)
 
 
-def provenance_markdown(choice: ModelChoice, loaded: LoadedModel | None = None) -> str:
+def provenance_markdown(choice: ModelChoice, predictor=None) -> str:
     """Plain-language description of where a model's weights come from."""
-    config = getattr(getattr(loaded, "model", None), "config", None)
+    config = getattr(getattr(predictor, "model", None), "config", None)
     lines = []
     if choice.kind == "untrained":
         lines.append("⚠️ **Untrained (random weights) – for architecture demo only.** Its predictions mean nothing.")
@@ -200,8 +188,8 @@ def provenance_markdown(choice: ModelChoice, loaded: LoadedModel | None = None) 
         lines.append("⚠️ **This checkpoint is not marked as trained**; treat its predictions as meaningless.")
     elif choice.kind == "reference":
         lines.append(
-            "**Pretrained reference classifier** (not ALFJ-Net): its four region votes are one pretrained "
-            "classifier applied to each quadrant of its last feature map, not separately trained heads."
+            "**Pretrained reference classifier, not ALFJ-Net.** Its four region votes are one classifier read out "
+            "on each quadrant of its last feature map; its fused prediction is the classifier's own output."
         )
     else:
         lines.append("**Trained checkpoint** (as recorded in its metadata).")

@@ -12,12 +12,19 @@ def occlusion_summary(
     occluded_head_probs: np.ndarray,
     class_names: tuple[str, ...] | list[str],
     occluder: str | None,
+    clean_fused: np.ndarray | None = None,
+    occluded_fused: np.ndarray | None = None,
 ) -> str:
-    """Markdown: top class and confidence before/after, and which heads changed their vote."""
+    """Markdown: top class and confidence before/after, and which heads changed their vote.
+
+    The fused probabilities default to the mean of the heads' (the paper's fusion); pass the
+    model's own when it fuses otherwise (reference models).
+    """
     clean = np.asarray(clean_head_probs, float)
     occ = np.asarray(occluded_head_probs, float)
     names = list(class_names)
-    c_fused, o_fused = clean.mean(0), occ.mean(0)
+    c_fused = clean.mean(0) if clean_fused is None else np.asarray(clean_fused, float)
+    o_fused = occ.mean(0) if occluded_fused is None else np.asarray(occluded_fused, float)
     c_top, o_top = int(c_fused.argmax()), int(o_fused.argmax())
     regions = head_titles(len(clean))
     if not occluder:

@@ -1,0 +1,199 @@
+"""The demo as users and programs meet it: `python app.py` in a subprocess, driven by
+gradio_client (every endpoint, bad input, a short load run) and by headless Chromium (Playwright).
+
+One server for the whole module (starting it costs most of the time).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from app_server import app_server_fixture
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+REFERENCE = "faceapi_expression (pretrained reference)"
+MASK = "surgical_mask"
+
+app_server = app_server_fixture(scope="module")
+
+
+@pytest.fixture(scope="module")
+def photo_path(tmp_path_factory, astronaut) -> str:
+    path = tmp_path_factory.mktemp("app") / "astronaut.png"
+    Image.fromarray(astronaut).save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def client(app_server):
+    from gradio_client import Client
+
+    return Client(app_server.url, verbose=False)
+
+
+def _editor(path: str, layers: list | None = None) -> dict:
+    from gradio_client import handle_file
+
+    return {"background": handle_file(path), "layers": layers or [], "composite": None}
+
+
+def _top(label: dict) -> tuple[str, float]:
+    best = max(label["confidences"], key=lambda c: c["confidence"])
+    return best["label"], best["confidence"]
+
+
+def test_server_lists_every_endpoint(client, app_server):
+    names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert {"/predict", "/analyse", "/analyse_upload", "/analyse_face", "/model_info", "/placements", "/sweep", "/sensitivity"} <= names
+    assert app_server.ready_after_s is not None
+
+
+def test_predict_endpoint(client, photo_path):
+    from gradio_client import handle_file
+
+    label, details = client.predict(handle_file(photo_path), REFERENCE, api_name="/predict")
+    probs = {c["label"]: c["confidence"] for c in label["confidences"]}
+    assert len(probs) == 7 and abs(sum(probs.values()) - 1) < 1e-3
+    assert label["label"] == "happiness" == details["label"]  # the astronaut smiles
+    assert details["faces"] == 1 and details["trained"] is True
+    assert set(details["head_votes"]) == {"top-left", "top-right", "bottom-left", "bottom-right"}
+
+
+def test_model_info_endpoints(client):
+    text = client.predict(REFERENCE, api_name="/model_info")
+    assert "Pretrained reference classifier" in text and "Provenance" in text
+    from fer.ui.models import UNTRAINED_MODEL, UNTRAINED_NOTE
+
+    text = client.predict(f"{UNTRAINED_MODEL} – {UNTRAINED_NOTE}", api_name="/model_info")
+    assert "Untrained (random weights)" in text and "mean nothing" in text
+    assert client.predict("surgical_mask", api_name="/placements") is not None
+
+
+def test_analyse_with_mask_and_drawing(client, photo_path, tmp_path):
+    mask_kind = MASK
+    out = client.predict(_editor(photo_path), REFERENCE, mask_kind, None, 0.7, 3, "as drawn", "face 1 (largest)", api_name="/analyse")
+    faces, original, occluded, picker, clean, fused, votes, cams, text = out
+    for path in (faces, original, occluded):
+        assert Path(path).is_file()
+    a, b = np.asarray(Image.open(original).convert("RGB"), int), np.asarray(Image.open(occluded).convert("RGB"), int)
+    assert a.shape == b.shape and np.abs(a - b).mean() > 3  # the mask changed the face
+    assert _top(clean)[0] == "happiness"
+    assert len(cams) == 6 and all(Path(c["image"]).is_file() for c in cams)
+    assert cams[1]["caption"].startswith("fused:") and cams[2]["caption"].startswith("top-left")
+    assert votes["type"] == "plotly" and "top-left" in votes["plot"] and "bottom-right" in votes["plot"]
+    assert mask_kind in text and ("stays" in text or "changes" in text)
+    assert picker["visible"] is False  # one face: no picker
+
+    # a brush stroke over the eyes, black: the drawing is an occluder too
+    layer = np.zeros((512, 512, 4), np.uint8)
+    layer[85:115, 170:280] = (0, 0, 0, 255)
+    layer_path = tmp_path / "layer.png"
+    Image.fromarray(layer).save(layer_path)
+    from gradio_client import handle_file
+
+    out = client.predict(_editor(photo_path, [handle_file(str(layer_path))]), REFERENCE, "none", None, 0.5, 0, "black", None, api_name="/analyse")
+    drawn = np.asarray(Image.open(out[2]).convert("RGB"), int)
+    assert np.abs(drawn - a).mean() > 2 and "your drawing" in out[-1]
+
+
+def test_face_picker_and_upload_endpoints(client, photo_path, astronaut, tmp_path):
+    two = np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)
+    path = tmp_path / "two.png"
+    Image.fromarray(two).save(path)
+    out = client.predict(_editor(str(path)), REFERENCE, "none", None, 0.5, 0, "as drawn", "face 2", api_name="/analyse_face")
+    assert out[3]["visible"] is True and len(out[3]["choices"]) == 2 and out[3]["value"] == "face 2"
+    assert "showing face 2" in out[-1]
+    out = client.predict(_editor(str(path)), REFERENCE, "none", None, 0.5, 0, "as drawn", "face 2", api_name="/analyse_upload")
+    assert out[3]["value"].startswith("face 1")  # a new photo starts from its largest face
+
+
+def test_robustness_endpoints(client, photo_path):
+    plot, table, note = client.predict(_editor(photo_path), REFERENCE, "face 1", 0, api_name="/sweep")
+    assert plot["type"] == "plotly" and "Clean prediction" in note
+    occluders = {row[0] for row in table["data"]}
+    assert {"clean", "surgical_mask", "sunglasses"} <= occluders and len(table["data"]) > 10
+    gallery, note = client.predict(_editor(photo_path), REFERENCE, "face 1", 0.25, 0.125, "gray", api_name="/sensitivity")
+    assert len(gallery) == 5 and all(Path(g["image"]).is_file() for g in gallery)
+    assert "patch positions" in note
+
+
+def test_bad_input_is_a_plain_message_and_server_survives(client, app_server, tmp_path):
+    from gradio_client import handle_file
+
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((200, 200, 3), 127, np.uint8)).save(blank)
+    with pytest.raises(Exception) as info:
+        client.predict(handle_file(str(blank)), REFERENCE, api_name="/predict")
+    assert "No face was found" in str(info.value) and "Traceback" not in str(info.value)
+    with pytest.raises(Exception) as info:
+        client.predict(_editor(str(blank)), "no such model", "none", None, 0.5, 0, "as drawn", None, api_name="/analyse")
+    assert "Traceback" not in str(info.value)
+    assert app_server.alive() and app_server.answers()
+
+
+def test_short_load_run(app_server, astronaut, tmp_path):
+    """4 concurrent clients × 5 /predict requests: no failures (benchmarks/load.py, small)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("load_bench", REPO / "benchmarks" / "load.py")
+    load = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(load)
+    result = load.run_load(app_server.url, clients=4, requests=5, pid=app_server.pid)
+    assert result["requests"] == 20 and result["failures"] == 0, result["errors"][:3]
+    assert result["p50_s"] > 0 and result["rss_after_mb"] > 0
+
+
+def _wait_summary(page, text: str, timeout_ms: int = 120_000) -> None:
+    page.wait_for_function(
+        "t => (document.querySelector('#fer-summary')?.innerText || '').includes(t)", arg=text, timeout=timeout_ms
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="/usr/bin/chromium is absent")
+def test_browser_upload_mask_and_read_results(app_server, photo_path):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app_server.url)
+            page.wait_for_selector("#fer-run", timeout=60_000)
+            page.wait_for_timeout(1000)
+            try:
+                page.locator("#fer-editor input[type=file]").first.set_input_files(photo_path)
+                # the upload itself runs an analysis without occluder; wait for it, then pick the mask
+                _wait_summary(page, "no occluder applied")
+                page.locator("#fer-occluder input").first.click()
+                page.locator("[role=option]", has_text=MASK).first.click()
+                page.locator("#fer-run").click()
+                _wait_summary(page, MASK)
+                page.wait_for_selector("#fer-cams img", timeout=30_000)
+                page.wait_for_timeout(1000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "demo-failure.png"), full_page=True)
+                raise
+            fused = page.locator("#fer-fused-label").inner_text()
+            titles = page.locator("#fer-votes .annotation-text").all_text_contents()
+            cams = page.locator("#fer-cams img")
+            loaded = [cams.nth(i).evaluate("img => img.complete && img.naturalWidth") for i in range(cams.count())]
+            page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+        finally:
+            browser.close()
+    assert any(name in fused for name in ("happiness", "neutral", "surprise", "sadness", "anger", "disgust", "fear"))
+    assert "%" in fused
+    heads = [t for t in titles if t.split(":")[0] in ("top-left", "top-right", "bottom-left", "bottom-right")]
+    assert [t.split(":")[0] for t in heads] == ["top-left", "top-right", "bottom-left", "bottom-right"]
+    assert all("agrees" in t for t in heads)
+    assert len(loaded) >= 5 and all(w and w > 0 for w in loaded)
+    assert (ARTIFACTS / "demo.png").stat().st_size > 10_000
