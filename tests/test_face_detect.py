@@ -156,3 +156,33 @@ def test_landmarks68_filled_when_fitter_present(astronaut_faces):
     # iBUG order: points 36-41 are the image-left eye, 42-47 the image-right eye
     assert np.linalg.norm(f.landmarks68[36:42].mean(0) - f.landmarks[0]) < TOLERANCE
     assert np.linalg.norm(f.landmarks68[42:48].mean(0) - f.landmarks[1]) < TOLERANCE
+
+
+def test_concurrent_detection_gives_the_same_faces(astronaut):
+    from concurrent.futures import ThreadPoolExecutor
+
+    half = np.ascontiguousarray(astronaut[:256, 128:384])
+    ref = detect(half)[0].landmarks
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: detect(half), range(4)))
+    assert all(len(r) == 1 and np.allclose(r[0].landmarks, ref, atol=1e-4) for r in results)
+
+
+def test_cli_detect(astronaut, tmp_path, capsys):
+    import json
+
+    from fer.cli import main
+
+    path = tmp_path / "a.png"
+    Image.fromarray(np.ascontiguousarray(astronaut[:256, 128:384])).save(path)
+    assert main(["detect", str(path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["backend"] == "mtcnn" and doc["width"] == 256 and len(doc["faces"]) == 1
+    assert len(doc["faces"][0]["landmarks"]) == 5
+    assert main(["detect", str(path)]) == 0
+    assert "1 face(s)" in capsys.readouterr().out
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"text, not a picture")
+    assert main(["detect", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "text" in err and "Traceback" not in err

@@ -1,0 +1,108 @@
+"""Face pipeline cost relative to the model: detection + alignment on a 640×480 photo vs one forward
+pass of alfj_resnet50 at 224×224 (batch 1), measured interleaved in one process, medians kept.
+
+Target: detect + align ≤ 1.0× the model forward (the face pipeline must not dominate a prediction).
+Also reported: detection alone, alignment alone, and detection on a 20-face photo of the same size.
+
+    python benchmarks/face_pipeline.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+
+def _photo_640x480() -> np.ndarray:
+    """skimage's astronaut (public domain) scaled to 480 high, on a 640×480 canvas (face ~80 px wide)."""
+    from PIL import Image
+    from skimage import data
+
+    face = np.asarray(Image.fromarray(data.astronaut()).resize((480, 480), Image.BILINEAR))
+    canvas = np.full((480, 640, 3), 200, np.uint8)
+    canvas[:, 80:560] = face
+    return canvas
+
+
+def _twenty_faces_640x480() -> np.ndarray:
+    from PIL import Image
+    from skimage import data
+
+    head = np.asarray(Image.fromarray(data.astronaut()[20:230, 140:330]).resize((128, 120), Image.BILINEAR))
+    return np.concatenate([np.concatenate([head] * 5, 1)] * 4, 0)  # 480 × 640
+
+
+def _model_forward():
+    x = torch.randn(1, 3, 224, 224)
+    try:
+        from fer.models import create_model
+
+        model = create_model("alfj_resnet50").eval()
+        name = "alfj_resnet50"
+    except Exception as exc:  # H1's model missing or broken: compare with the plain backbone instead
+        import torchvision
+
+        print(f"note: alfj_resnet50 unavailable ({exc}); using torchvision resnet50 as the reference")
+        model = torchvision.models.resnet50(weights=None).eval()
+        name = "torchvision_resnet50"
+
+    def run():
+        with torch.inference_mode():
+            model(x)
+
+    return run, name
+
+
+def _interleaved(fns: list, repeats: int) -> list[float]:
+    for fn in fns:  # warm-up: weights loaded, oneDNN primitives cached
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
+def main(repeats: int = 5) -> list[dict]:
+    from fer.face import align, detect
+
+    photo, crowd = _photo_640x480(), _twenty_faces_640x480()
+    faces = detect(photo, backend="mtcnn")
+    if not faces:
+        raise RuntimeError("benchmark photo: no face found")
+    n_crowd = len(detect(crowd, backend="mtcnn"))
+
+    forward, model_name = _model_forward()
+    t_model, t_pipe, t_det, t_align, t_crowd = _interleaved(
+        [
+            forward,
+            lambda: align(photo, detect(photo, backend="mtcnn")[0], 224),
+            lambda: detect(photo, backend="mtcnn"),
+            lambda: align(photo, faces[0], 224),
+            lambda: detect(crowd, backend="mtcnn"),
+        ],
+        repeats,
+    )
+    b = "face_pipeline"
+    ref = f"{model_name} forward @224 (median {t_model * 1000:.0f} ms)"
+    return [
+        {"benchmark": b, "metric": f"detect+align 640x480 / {ref}", "value": t_pipe / t_model, "target": "<= 1.0"},
+        {"benchmark": b, "metric": "detect (MTCNN) 640x480 / model forward", "value": t_det / t_model, "target": "info"},
+        {"benchmark": b, "metric": "align 224 / model forward", "value": t_align / t_model, "target": "info"},
+        {"benchmark": b, "metric": f"detect 640x480 with 20 faces ({n_crowd} found) / model forward",
+         "value": t_crowd / t_model, "target": "info"},
+    ]
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args()
+    for row in main(args.repeats):
+        print(f"{row['benchmark']:15s} {row['metric']:75s} {row['value']:8.3f}  target {row['target']}")
