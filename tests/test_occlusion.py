@@ -335,3 +335,14 @@ def test_black_and_white_photo_gets_a_grey_occluder(astronaut, astro_face):
     hidden = batch.mask[0] > 0.99
     assert np.ptp(batch.image[0][hidden].astype(int), axis=1).max() <= 2
     assert np.ptp(batch.image[1][hidden].astype(int), axis=1).max() > 30
+
+
+def test_landmarks68_follow_yaw():
+    """A nose tip off the midline turns the shape: the jaw on the nose's side comes in."""
+    lm5 = np.array([[200, 100], [240, 100], [220, 125], [203, 145], [237, 145.0]])
+    turned = lm5.copy()
+    turned[2, 0] += 12  # nose towards the image's right: the head turned that way
+    front, side = fit_landmarks68(lm5), fit_landmarks68(turned)
+    np.testing.assert_allclose(summary5(side), turned, atol=1e-6)
+    assert side[16, 0] < front[16, 0] - 5  # the far (right) contour comes in
+    assert side[0, 0] < front[0, 0] + 3  # the near (left) contour does not move inwards

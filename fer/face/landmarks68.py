@@ -14,6 +14,11 @@ eye fissure ~0.45 (28-30 mm), brows ~0.4 above the pupils, nose tip ~0.55 and su
 ~0.73 below the eye line, mouth width ~0.84 with the stomion ~1.1 below, menton (chin)
 ~1.76 below, face outline half-width ~1.0 at the eyes narrowing to ~0.8 at the jaw angle.
 
+Yaw. A turned head moves the nose tip off the line between the eye and mouth midpoints; the
+shape is modelled as a vertical cylinder (radius 1.05 IPD) with the nose and lips standing out
+of it, and turned (orthographic view) by the yaw that explains the nose's offset, so the far
+jaw contour comes in and the near one goes out. Pitch is not modelled.
+
 Fit. A least-squares similarity (rotation, uniform scale, translation) maps the shape's own
 5-point summary (eye centroids, nose tip 30, mouth corners 48/54) to the detected points;
 then the remaining residual at those 5 points is spread by a Gaussian radial-basis field
@@ -75,6 +80,35 @@ def summary5(shape68: np.ndarray) -> np.ndarray:
 MEAN_SHAPE_5 = summary5(MEAN_SHAPE_68)
 _RBF_SIGMA = 0.6  # IPD units
 
+# Depth model for yaw: the face as a vertical cylinder of radius ~1.05 IPD, with the nose and
+# lips standing out of it (IPD units, towards the camera).
+_RADIUS = 1.05
+_PROTRUSION = np.zeros(68)
+_PROTRUSION[27:31] = (0.05, 0.15, 0.25, 0.35)
+_PROTRUSION[31:36] = (0.15, 0.2, 0.22, 0.2, 0.15)
+_PROTRUSION[48:68] = 0.1
+_EYE_DEPTH = float(np.sqrt(_RADIUS**2 - 0.25))
+_NOSE_LEVER = _RADIUS + _PROTRUSION[30] - _EYE_DEPTH  # nose-tip shift per unit sin(yaw), relative to the eyes
+
+
+def yawed_shape(sin_yaw: float) -> np.ndarray:
+    """The mean shape turned about the vertical axis (orthographic view; sin_yaw > 0 turns the nose right)."""
+    s = float(np.clip(sin_yaw, -0.8, 0.8))
+    c = np.sqrt(1 - s * s)
+    x, y = MEAN_SHAPE_68[:, 0], MEAN_SHAPE_68[:, 1]
+    z = np.sqrt(np.clip(_RADIUS**2 - x**2, 0, None)) + _PROTRUSION
+    return np.stack([x * c + (z - _EYE_DEPTH) * s, y], 1)
+
+
+def estimate_sin_yaw(landmarks5: np.ndarray) -> float:
+    """sin(yaw) from how far the nose tip sits off the eye/mouth midline, in IPD units."""
+    lm = np.asarray(landmarks5, np.float64)
+    sym = [0, 1, 3, 4]  # eyes and mouth corners: symmetric, so they fix the face frame without the nose
+    m = similarity_fit(MEAN_SHAPE_5[sym], lm[sym])
+    inv = np.linalg.inv(m[:, :2])
+    nose = inv @ (lm[2] - m[:, 2])
+    return float(np.clip(nose[0] / _NOSE_LEVER, -0.8, 0.8))
+
 
 def similarity_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares similarity (no reflection) mapping src (N,2) onto dst (N,2); returns (2,3)."""
@@ -102,22 +136,26 @@ def fit_landmarks68(landmarks5: np.ndarray) -> np.ndarray:
     lm = np.asarray(landmarks5, dtype=np.float64)
     if lm.shape != (5, 2) or not np.isfinite(lm).all():
         raise InputError(f"landmarks5 must be a finite (5, 2) array, got shape {lm.shape}")
-    m = similarity_fit(MEAN_SHAPE_5, lm)
+    if np.linalg.norm(lm[1] - lm[0]) < 1e-6:
+        raise InputError("landmarks are degenerate (the eyes coincide)")
+    shape = yawed_shape(estimate_sin_yaw(lm))
+    shape5 = summary5(shape)
+    m = similarity_fit(shape5, lm)
     scale = float(np.hypot(m[0, 0], m[1, 0]))
     if scale < 1e-6:
         raise InputError("landmarks are degenerate (zero face size)")
-    placed5 = MEAN_SHAPE_5 @ m[:, :2].T + m[:, 2]
-    placed = MEAN_SHAPE_68 @ m[:, :2].T + m[:, 2]
+    placed5 = shape5 @ m[:, :2].T + m[:, 2]
+    placed = shape @ m[:, :2].T + m[:, 2]
     residual = lm - placed5  # (5, 2), in pixels
     # Gaussian RBF interpolation of the residual, computed in the mean-shape frame (IPD units)
-    d2 = ((MEAN_SHAPE_5[:, None, :] - MEAN_SHAPE_5[None, :, :]) ** 2).sum(-1)
+    d2 = ((shape5[:, None, :] - shape5[None, :, :]) ** 2).sum(-1)
     kernel = np.exp(-d2 / (2 * _RBF_SIGMA**2))
     weights = np.linalg.solve(kernel + 1e-9 * np.eye(5), residual)
-    d2_all = ((MEAN_SHAPE_68[:, None, :] - MEAN_SHAPE_5[None, :, :]) ** 2).sum(-1)
+    d2_all = ((shape[:, None, :] - shape5[None, :, :]) ** 2).sum(-1)
     field = np.exp(-d2_all / (2 * _RBF_SIGMA**2)) @ weights
     field[36:42] = residual[0]  # move each eye rigidly so its centroid lands on the detected centre
     field[42:48] = residual[1]
     return placed + field
 
 
-__all__ = ["MEAN_SHAPE_68", "MEAN_SHAPE_5", "fit_landmarks68", "similarity_fit", "summary5"]
+__all__ = ["MEAN_SHAPE_68", "MEAN_SHAPE_5", "estimate_sin_yaw", "fit_landmarks68", "similarity_fit", "summary5", "yawed_shape"]
