@@ -201,7 +201,10 @@ def build_model(cfg: dict):
         kw["input_size"] = int(m["input_size"])
     if m.get("backbone_weights"):
         kw["backbone_weights"] = m["backbone_weights"]
-    return create_model(m["name"], num_classes=int(cfg["data"]["num_classes"]), **kw)
+    try:
+        return create_model(m["name"], num_classes=int(cfg["data"]["num_classes"]), **kw)
+    except (TypeError, ValueError) as exc:  # unknown or invalid architecture options
+        raise FERError(f"model {m['name']!r}: {exc}") from exc
 
 
 def build_optimizer(cfg: dict, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -367,6 +370,7 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
     last = out / "last.pt"
     resume_path = Path(resume) if isinstance(resume, (str, os.PathLike)) and resume not in ("", True) else last
     restored_rng = None
+    resumed_loss = None
     if resume and resume_path.is_file():
         state = load_training_state(resume_path)
         diffs = _config_diff(json.loads(state["config_json"]), cfg)
@@ -379,6 +383,8 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
             scaler.load_state_dict(state["scaler"])
         start_epoch, start_step = int(state["epoch"]), int(state["step_in_epoch"])
         best_acc, best_epoch = float(state["best_acc"]), int(state["best_epoch"])
+        if "partial_loss" in state and world == 1:
+            resumed_loss = (float(state["partial_loss"][0]), int(state["partial_loss"][1]))
         rngs = state.get("rng_per_rank") or []
         if start_step and len(rngs) == world:
             restored_rng = rngs[rank]
@@ -397,7 +403,7 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
         log(f"training {cfg['model']['name']} on {train_set.name} ({len(train_set)} train / {len(val_set)} val images, "
             f"{world} process(es), device {dev}, amp {amp}) -> {out}")
 
-    def save_state(epoch: int, step_in_epoch: int) -> None:
+    def save_state(epoch: int, step_in_epoch: int, partial_loss: tuple[float, int] = (0.0, 0)) -> None:
         rng = _rng_state()
         if distributed:
             gathered: list = [None] * world
@@ -413,6 +419,7 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
                 "rng_per_rank": gathered,
                 "epoch": epoch,
                 "step_in_epoch": step_in_epoch,
+                "partial_loss": torch.tensor(partial_loss, dtype=torch.float64),  # this rank's running train loss
                 "best_acc": best_acc,
                 "best_epoch": best_epoch,
                 "config_json": json.dumps(cfg, sort_keys=True),
@@ -435,6 +442,8 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
             _seed_all(_epoch_seed(seed, epoch, rank))
         ddp_model.train()
         run_loss, run_n = 0.0, 0
+        if epoch == start_epoch and first and resumed_loss is not None:
+            run_loss, run_n = resumed_loss
         bar = None
         if progress and is_main:
             from tqdm import tqdm
@@ -463,7 +472,7 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
                 bar.update(1)
                 bar.set_postfix(loss=f"{run_loss / run_n:.4f}")
             if tc.get("save_every_steps") and (step + 1) % int(tc["save_every_steps"]) == 0 and step + 1 < steps_per_epoch:
-                save_state(epoch, step + 1)
+                save_state(epoch, step + 1, (run_loss, run_n))
             if stop_after_steps is not None and steps_done >= stop_after_steps:
                 if bar is not None:
                     bar.close()

@@ -82,8 +82,9 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path):
     for k in a:
         assert torch.equal(a[k], b[k]), k
     # the log holds each epoch once
-    epochs = [json.loads(x)["epoch"] for x in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()]
-    assert epochs == [1, 2]
+    logs = [[json.loads(x) for x in (tmp_path / run / "metrics.jsonl").read_text().splitlines()] for run in ("full", "cut")]
+    assert [h["epoch"] for h in logs[1]] == [1, 2]
+    assert [h["train_loss"] for h in logs[0]] == [h["train_loss"] for h in logs[1]]
     m1, m2 = load_checkpoint(tmp_path / "full" / "model.safetensors"), load_checkpoint(tmp_path / "cut" / "model.safetensors")
     for (k, v), (_, w) in zip(m1.state_dict().items(), m2.state_dict().items()):
         assert torch.equal(v, w), k
