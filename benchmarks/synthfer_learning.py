@@ -78,9 +78,9 @@ def occlude_blocks(images: np.ndarray, landmarks: np.ndarray, part: str) -> np.n
             yc = lm[:2, 1].mean()
             y1, y2 = yc - 0.75 * d, yc + 0.35 * d
         else:
-            x1, x2 = lm[3:, 0].min() - 0.45 * d, lm[3:, 0].max() + 0.45 * d
+            x1, x2 = lm[3:, 0].min() - 0.3 * d, lm[3:, 0].max() + 0.3 * d
             yc = lm[3:, 1].mean()
-            y1, y2 = yc - 0.6 * d, yc + 0.5 * d
+            y1, y2 = yc - 0.55 * d, yc + 0.5 * d
         xs, ys = np.clip([x1, x2], 0, s).astype(int), np.clip([y1, y2], 0, s).astype(int)
         out[i, ys[0]:ys[1], xs[0]:xs[1]] = 128
     return out

@@ -58,3 +58,9 @@ def test_as_a_labeled_set_named_synthetic():
     assert "synthetic" in d.name.lower()
     assert len(d) == 21 and d.image(0).shape == (48, 48, 3)
     assert d.class_counts() == {n: 3 for n in CANONICAL_7}
+
+
+def test_landmarks_do_not_depend_on_the_expression():
+    a = SynthFER(112, 0).render(np.random.default_rng(9), CANONICAL_7.index("happiness")).landmarks
+    b = SynthFER(112, 0).render(np.random.default_rng(9), CANONICAL_7.index("fear")).landmarks
+    np.testing.assert_array_equal(a, b)

@@ -100,6 +100,7 @@ class SynthSample:
     image: np.ndarray  # (S, S, 3) uint8 RGB
     label: int  # canonical index
     landmarks: np.ndarray  # (5, 2) float: eye (image left), eye (image right), nose, mouth left, mouth right
+    # (rest positions: the same for every expression of one identity and pose)
 
 
 def _lerp_colour(table: np.ndarray, t: float) -> np.ndarray:
@@ -334,9 +335,11 @@ class SynthFER:
             img = cv2.GaussianBlur(img, (0, 0), 0.4 + (blur - 0.75) * 2.4 * s / 112)
         image = np.clip(img, 0, 255).astype(np.uint8)
 
+        # landmarks at the identity's rest positions (mouth corners at the neutral width), so that
+        # occluders placed from them carry no information about the expression
         lms = np.array([
             [fcx - sep + shift, eye_y], [fcx + sep + shift, eye_y], [nx, nose_y],
-            [mx - w, mouth_y], [mx + w, mouth_y],
+            [mx - mw, mouth_y], [mx + mw, mouth_y],
         ])
         landmarks = lms @ m[:, :2].T + m[:, 2]
         return SynthSample(image, label, landmarks.astype(np.float32))
