@@ -125,3 +125,29 @@ def test_config_errors_are_plain():
         load_config("no_such_config")
     with pytest.raises(FERError, match="unknown config key"):
         load_config(None, ["nonsense=1"])
+
+
+def test_training_on_a_ferplus_tree_with_soft_labels(tmp_path):
+    import cv2
+    import numpy as np
+
+    root = tmp_path / "ferplus"
+    rng = np.random.default_rng(0)
+    for folder, n in (("FER2013Train", 8), ("FER2013Valid", 4), ("FER2013Test", 4)):
+        d = root / folder
+        d.mkdir(parents=True)
+        rows = []
+        for i in range(n):
+            votes = [0] * 10
+            votes[i % 8], votes[(i + 1) % 8] = 6, 4  # two classes: a real distribution
+            rows.append(f'{folder}_{i}.png,"(0, 0, 48, 48)",' + ",".join(map(str, votes)))
+            cv2.imwrite(str(d / f"{folder}_{i}.png"), rng.integers(0, 255, (48, 48), dtype=np.uint8))
+        (d / "label.csv").write_text("\n".join(rows) + "\n")
+    cfg = load_config("ferplus_paper", [
+        f"data.root={root}", "data.protocol=soft", "model.name=base_resnet18", "model.input_size=32",
+        "train.epochs=1", "train.batch_size=4", "train.workers=0", "train.threads=1", "train.channels_last=false",
+    ])
+    res = train(cfg, out_dir=tmp_path / "run", progress=False, device="cpu", log=lambda s: None)
+    config = read_checkpoint_config(res["model"])
+    assert config.num_classes == 8 and config.class_names[-1] == "contempt"
+    assert "FERPlus (folders, soft, 8 classes)" in config.provenance

@@ -17,12 +17,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45"], help="RAN's occlusion / pose subset of the test split")
     parser.add_argument("--lists", help="folder of the subset lists (rafdb_occlusion_list.txt, ...)")
     parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"], help="meaning of numbered class folders / CSV labels")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="data-set option, e.g. --option train_size=700 for synthfer, --option pixels=/x/fer2013.csv for ferplus")
 
 
 def run(args) -> int:
     from fer.data.registry import dataset_info
 
-    opts = {}
+    from fer.commands.evaluate import _parse_options
+
+    opts = _parse_options(args.option)
     if args.class_order:
         opts["class_order"] = args.class_order
     info = dataset_info(args.name, root=args.root, protocol=args.protocol, source=args.source,
