@@ -22,9 +22,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from fer.data.registry import dataset_info
-
     from fer.commands.evaluate import _parse_options
+    from fer.data.registry import dataset_info
 
     opts = _parse_options(args.option)
     if args.class_order:
