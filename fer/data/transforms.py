@@ -10,7 +10,7 @@ erasing act on the float tensor.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -33,17 +33,18 @@ class Augment:
     erase_p: float = 0.25  # random erasing (Zhong et al.), as DAN / EAC / APViT use
     erase_scale: tuple[float, float] = (0.02, 0.25)
     erase_ratio: tuple[float, float] = (0.3, 3.3)
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> Augment:
         d = dict(d or {})
-        known = {k: d.pop(k) for k in list(d) if k in cls.__dataclass_fields__ and k != "extra"}
+        known = {k: d.pop(k) for k in list(d) if k in cls.__dataclass_fields__}
         for k in ("crop_scale", "crop_ratio", "erase_scale", "erase_ratio"):
             if k in known:
                 known[k] = tuple(float(v) for v in known[k])
         if d:
-            raise ValueError(f"unknown augmentation options: {sorted(d)}")
+            from fer.errors import FERError
+
+            raise FERError(f"unknown augmentation options: {sorted(d)}; known: {sorted(cls.__dataclass_fields__)}")
         return cls(**known)
 
 
