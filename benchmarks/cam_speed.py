@@ -18,7 +18,7 @@ import torch
 from pytorch_grad_cam import GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from fer.explain import FusedLogProbs, compute_maps, explain, to_input_tensor
+from fer.explain import FusedLogOdds, compute_maps, explain, to_input_tensor
 from fer.explain.direct import library_maps
 from fer.models import create_model
 
@@ -41,7 +41,7 @@ def bench_model(name: str, repeats: int = 3) -> list[dict]:
     first = compute_maps(model, x)  # warm-up (and the one-off region tracing)
     targets = [ClassifierOutputTarget(first.fused_class)]
     plain_times, fast_times, full_times = [], [], []
-    with GradCAMPlusPlus(model=FusedLogProbs(model), target_layers=[model.shared_tap]) as cam:
+    with GradCAMPlusPlus(model=FusedLogOdds(model), target_layers=[model.shared_tap]) as cam:
         cam(x, targets)  # warm-up
         for _ in range(repeats):
             plain_times.append(_time(lambda: cam(x, targets)))

@@ -206,3 +206,37 @@ def test_overlays_are_rgb_pictures_with_the_grid_and_the_head_outlined(models, c
     assert on_photo.shape == astronaut.shape and on_photo.dtype == np.uint8
     assert np.array_equal(on_photo[~footprint], astronaut[~footprint])
     assert not np.array_equal(on_photo[footprint], astronaut[footprint])
+
+
+def test_fused_map_explains_the_predictors_decision(models, crop):
+    """The fused target follows fer.Predictor's fusion rule (reference models: their own whole-face output)."""
+    from fer.predictor import Predictor
+
+    predictor = Predictor("faceapi_expression")
+    prediction = predictor.predict_crops([crop])[0]
+    expl = explain(predictor.model, crop)
+    assert expl.fused_label == prediction.label
+    np.testing.assert_allclose(expl.probs, [prediction.probs[n] for n in expl.class_names], atol=1e-5)
+
+
+def test_fused_target_is_the_log_odds_of_the_fused_probability():
+    from fer.explain.targets import fused_log_odds
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 7) * 3
+    p = torch.softmax(logits, -1).mean(1)
+    torch.testing.assert_close(fused_log_odds(ModelOutput(logits)), p.log() - (1 - p).log(), atol=1e-4, rtol=1e-4)
+    # a saturated single softmax: the target is z_c - logsumexp(others), its gradient does not vanish
+    z = torch.tensor([[[60.0, 0, 0, 0, 0, 0, 0]]], requires_grad=True)
+    (grad,) = torch.autograd.grad(fused_log_odds(ModelOutput(z))[0, 0], z)
+    assert abs(float(grad[0, 0, 0]) - 1.0) < 1e-6
+
+
+def test_confident_face_still_gets_a_fused_map(aligned_astronaut):
+    """The astronaut smiles: face-api is ~100 % sure; the fused map must not be blank."""
+    from fer.predictor import get_model
+
+    model = get_model("faceapi_expression")
+    expl = explain(model, aligned_astronaut)
+    assert expl.fused_label == "happiness" and expl.probs.max() > 0.99
+    assert expl.fused.max() > 0.99 and expl.fused.std() > 0.05

@@ -10,16 +10,16 @@ from fer.explain.explanation import Explanation, explain
 from fer.explain.overlay import draw_regions, fused_overlay, head_overlay, heatmap_on_image, montage, photo_overlay
 from fer.explain.preprocess import to_input_tensor
 from fer.explain.regions import region_boxes
-from fer.explain.targets import FusedLogProbs, FusedLogProbTarget, HeadLogits, HeadLogitTarget, SingleHead
+from fer.explain.targets import FusedLogOdds, FusedLogOddsTarget, HeadLogitTarget, HeadsAndFused, SingleHead
 
 __all__ = [
     "CamMaps",
     "CapturedGradCAMPlusPlus",
     "Explanation",
-    "FusedLogProbTarget",
-    "FusedLogProbs",
+    "FusedLogOddsTarget",
+    "FusedLogOdds",
     "HeadLogitTarget",
-    "HeadLogits",
+    "HeadsAndFused",
     "SingleHead",
     "compute_maps",
     "draw_regions",

@@ -14,7 +14,7 @@ from pytorch_grad_cam import GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from fer.explain.regions import Box
-from fer.explain.targets import FusedLogProbs, SingleHead
+from fer.explain.targets import FusedLogOdds, SingleHead
 from fer.models.base import FERModel
 
 
@@ -30,8 +30,8 @@ class RegionSizedGradCAMPlusPlus(GradCAMPlusPlus):
 
 
 def library_fused_map(model: FERModel, x: torch.Tensor, category: int) -> np.ndarray:
-    """One plain library call: the fused log-probability of `category` at the shared tap."""
-    with GradCAMPlusPlus(model=FusedLogProbs(model), target_layers=[model.shared_tap]) as cam:
+    """One plain library call: the fused log-odds of `category` at the shared tap."""
+    with GradCAMPlusPlus(model=FusedLogOdds(model), target_layers=[model.shared_tap]) as cam:
         return cam(x, [ClassifierOutputTarget(category)])[0]
 
 

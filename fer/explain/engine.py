@@ -10,6 +10,7 @@ map equals what the library returns when called directly (tests check this to 1e
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ from torch import nn
 
 from fer.errors import FERError, InputError
 from fer.explain.regions import Box, cells_to_pixels, region_cells
-from fer.explain.targets import FusedLogProbTarget, HeadLogits, HeadLogitTarget, fused_log_probs
+from fer.explain.targets import FusedLogOddsTarget, HeadLogitTarget, HeadsAndFused
 from fer.models.base import FERModel
 
 LAYERS = ("local", "shared")
@@ -55,10 +56,15 @@ class CapturedGradCAMPlusPlus(GradCAMPlusPlus):
 
 
 class TapRecorder:
-    """Context manager: forward hooks keeping the (live) output of each tap module; removed on exit."""
+    """Context manager: forward hooks keeping the (live) output of each tap module; removed on exit.
+
+    Only forward passes of the thread that entered are recorded: a model shared by a server
+    may run another request's forward pass meanwhile.
+    """
 
     def __init__(self, modules: list[nn.Module]) -> None:
         self.modules = modules
+        self.thread = threading.get_ident()
         self.outputs: list[torch.Tensor | None] = [None] * len(modules)
         self._handles = []
 
@@ -69,7 +75,7 @@ class TapRecorder:
 
     def _keeper(self, i: int):
         def keep(module, inputs, output):
-            if self.outputs[i] is None:  # the first call is the one the library would use
+            if self.outputs[i] is None and threading.get_ident() == self.thread:  # the first call, as the library
                 self.outputs[i] = output
 
         return keep
@@ -127,7 +133,7 @@ def compute_maps(
 ) -> CamMaps:
     """Fused map at `model.shared_tap`; one map per head at its region tap (or the shared tap).
 
-    `target`: the class whose fused log-probability the fused map explains (None: the
+    `target`: the class whose fused log-odds the fused map explains (None: the
     prediction). `head_target`: "fused" = every head explains that class, "own" = each head
     its own top class. Single-head models have no region taps: their head map is at the
     shared tap.
@@ -143,22 +149,23 @@ def compute_maps(
     region_taps = list(model.region_taps)
     taps = [model.shared_tap, *region_taps]
     was_training = model.training
-    wrapper = HeadLogits(model)
+    wrapper = HeadsAndFused(model)
     engine = CapturedGradCAMPlusPlus(wrapper, model.shared_tap)  # puts the model in eval mode
     try:
         device = engine.device
         with torch.enable_grad(), TapRecorder(taps) as recorder:
             # the input asks for gradients so the graph exists even when the weights are frozen
-            head_logits = wrapper(x.to(device).requires_grad_(True))[0]  # (R, C)
+            outputs = wrapper(x.to(device).requires_grad_(True))[0]  # (R + 1, C)
         shared, *regional = recorder.outputs
         if shared is None or any(r is None for r in regional):
             raise FERError(f"{type(model).__name__} did not pass its features through shared_tap/region_taps")
+        head_logits = outputs[:-1]
         num_heads = head_logits.shape[0]
         if region_taps and len(region_taps) != num_heads:
             raise FERError(f"{type(model).__name__} has {len(region_taps)} region taps but {num_heads} heads")
         class_names = tuple(model.config.class_names)
         with torch.no_grad():
-            probs = fused_log_probs(head_logits).exp()
+            probs = torch.sigmoid(outputs[-1])
             head_probs = torch.softmax(head_logits, dim=-1)
         fused_class = resolve_class(target, class_names, int(probs.argmax()))
         if head_target == "own":
@@ -172,14 +179,14 @@ def compute_maps(
         if region_taps:
             cells = region_cells(model, shared, regional)
             boxes = cells_to_pixels(cells, tuple(shared.shape[-2:]), height, width)
-        jobs = [(FusedLogProbTarget(fused_class), shared, None)]
+        jobs = [(FusedLogOddsTarget(fused_class), shared, None)]
         for k, category in enumerate(head_classes):
             jobs.append((HeadLogitTarget(k, category), regional[k] if local else shared, boxes[k] if local else None))
 
         maps = []
         for i, (tgt, activation, box) in enumerate(jobs):
             (grad,) = torch.autograd.grad(
-                tgt(head_logits), activation, retain_graph=i < len(jobs) - 1, allow_unused=True
+                tgt(outputs), activation, retain_graph=i < len(jobs) - 1, allow_unused=True
             )
             if grad is None:  # this output does not depend on that tap: nothing to show
                 grad = torch.zeros_like(activation)

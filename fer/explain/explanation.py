@@ -19,7 +19,7 @@ class Explanation:
     """Grad-CAM++ maps of one face. Maps are float32 in [0, 1] at the model's input size."""
 
     image: np.ndarray  # the face crop the maps were computed on (RGB uint8, as given)
-    fused: np.ndarray  # (S, S): the fused decision (log-probability of `fused_class`)
+    fused: np.ndarray  # (S, S): the fused decision (log-odds of `fused_class`)
     heads: np.ndarray  # (R, S, S): head k's logit of `head_classes[k]`
     fused_class: int
     head_classes: tuple[int, ...]

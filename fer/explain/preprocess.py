@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 
+from fer.data.transforms import eval_transform
 from fer.errors import InputError
 from fer.models.base import Preprocess
 
@@ -34,18 +34,5 @@ def check_rgb_image(image: object, what: str = "face crop") -> np.ndarray:
 
 
 def to_input_tensor(rgb: np.ndarray, preprocess: Preprocess) -> torch.Tensor:
-    """(1, C, S, S) float32: resized to `input_size`, grey when asked, then (x/255 - mean) / std."""
-    size = int(preprocess.input_size)
-    if rgb.shape[:2] != (size, size):
-        shrinking = rgb.shape[0] > size or rgb.shape[1] > size
-        rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-    img = rgb.astype(np.float32) / 255.0
-    if preprocess.grayscale:
-        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[:, :, None]
-    channels = img.shape[2]
-    mean = np.asarray(preprocess.mean, dtype=np.float32).reshape(-1)
-    std = np.asarray(preprocess.std, dtype=np.float32).reshape(-1)
-    mean = np.broadcast_to(mean[:channels] if mean.size >= channels else mean, (channels,))
-    std = np.broadcast_to(std[:channels] if std.size >= channels else std, (channels,))
-    img = (img - mean) / std
-    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
+    """(1, C, S, S) float32, exactly as the Predictor and evaluation prepare a crop (`eval_transform`)."""
+    return eval_transform(check_rgb_image(rgb), preprocess)[None]

@@ -1,0 +1,95 @@
+"""`fer explain IMAGE --out DIR`: Grad-CAM++ overlays of the fused decision and of each region head."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+NAME = "explain"
+HELP = "write Grad-CAM++ overlays (fused decision and each region head) for every face in an image"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("image", help="photo file (JPEG, PNG, ...), or an aligned face crop with --aligned")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--model", help="registered model name (see `fer models`); default: faceapi_expression")
+    source.add_argument("--checkpoint", help="a project checkpoint (.safetensors)")
+    parser.add_argument("--out", required=True, help="folder for the PNG overlays (created if missing)")
+    parser.add_argument("--target", default=None, help="class to explain (name or index); default: the prediction")
+    parser.add_argument(
+        "--head-target", choices=("fused", "own"), default="fused",
+        help="what each head's map explains: the fused class (default) or the head's own top class",
+    )  # fmt: skip
+    parser.add_argument(
+        "--layer", choices=("local", "shared"), default="local",
+        help="head maps at each head's own region features (default) or at the shared map before the split",
+    )  # fmt: skip
+    parser.add_argument("--aligned", action="store_true", help="IMAGE is already an aligned face crop: no detection")
+    parser.add_argument("--detector", default="auto", help="face detector: auto, mtcnn or insightface (default auto)")
+    parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+
+
+def _save(path: Path, rgb) -> str:
+    from PIL import Image
+
+    Image.fromarray(rgb).save(path)
+    return str(path)
+
+
+def _write_face(out: Path, stem: str, expl, photo=None) -> list[str]:
+    from fer.explain import fused_overlay, head_overlay, montage, photo_overlay
+
+    written = [_save(out / f"{stem}_fused.png", fused_overlay(expl))]
+    for k, name in enumerate(expl.head_names):
+        written.append(_save(out / f"{stem}_head{k}_{name.replace(' ', '-')}.png", head_overlay(expl, k)))
+    written.append(_save(out / f"{stem}_montage.png", montage(expl)))
+    if photo is not None:
+        written.append(_save(out / f"{stem}_photo_fused.png", photo_overlay(photo, expl)))
+    return written
+
+
+def run(args) -> int:
+    from fer.errors import InputError
+    from fer.explain import explain
+    from fer.io import load_image
+    from fer.predictor import DEFAULT_MODEL, Predictor
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+    predictor = Predictor(
+        args.checkpoint or args.model or DEFAULT_MODEL, detector=args.detector, device=args.device,
+        max_faces=args.max_faces,
+    )  # fmt: skip
+    photo = load_image(args.image)
+    if predictor.warning:
+        print(f"WARNING: {predictor.warning}", file=sys.stderr)
+    if args.aligned:
+        faces = [(None, photo)]
+    else:
+        faces = [(p, p.aligned) for p in predictor(photo)]
+        if not faces:
+            print(f"no face found in {args.image}; nothing written (use --aligned for a face crop)")
+            return 0
+    out.mkdir(parents=True, exist_ok=True)
+    summary = []
+    for i, (prediction, face) in enumerate(faces, 1):
+        expl = explain(predictor.model, face, target=args.target, head_target=args.head_target, layer=args.layer)
+        files = _write_face(out, f"face{i}", expl, None if args.aligned else photo)
+        summary.append({
+            "face": i,
+            "box": None if prediction is None else [round(float(v), 1) for v in prediction.box],
+            "explained_class": expl.fused_label,
+            "head_classes": dict(zip(expl.head_names, expl.head_labels)),
+            "layer": expl.layer,
+            "files": files,
+        })  # fmt: skip
+        print(f"face {i}: fused map for {expl.fused_label!r}; head maps at the {expl.layer} layer "
+              f"for {', '.join(expl.head_labels)} -> {len(files)} PNGs in {out}")  # fmt: skip
+    (out / "explain.json").write_text(json.dumps({
+        "image": str(args.image), "model": predictor.config.name, "trained": predictor.trained,
+        "warning": predictor.warning, "faces": summary,
+    }, indent=2))  # fmt: skip
+    return 0
