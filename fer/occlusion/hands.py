@@ -47,43 +47,106 @@ class HandPose:
 
 
 class _HandPainter:
-    """Accumulates a hand on a canvas: coverage (alpha), shading (tint) and colour details (rgb)."""
+    """Accumulates a hand on a canvas: coverage (alpha), shading (tint) and colour details (rgb).
+
+    Every operation works on the bounding window of its shape only, so a big canvas (a forearm
+    running out of the photo) stays cheap.
+    """
 
     def __init__(self, canvas: Canvas):
         self.c = canvas
         self.alpha = np.zeros(canvas.shape, np.float32)
         self.shade = np.zeros(canvas.shape, np.float32)
         self.detail = np.zeros((*canvas.shape, 3), np.float32)
-        yy, xx = np.mgrid[0:canvas.h, 0:canvas.w].astype(np.float32)
-        self.xx, self.yy = xx, yy
 
-    def part(self, poly_face, axis_face=None, radius: float = 0.0, base: float = 1.0, flat: float = 0.0) -> np.ndarray:
+    def _window(self, pts_px: np.ndarray, pad: float):
+        h, w = self.c.shape
+        x0 = int(np.clip(np.floor(pts_px[:, 0].min() - pad), 0, w))
+        x1 = int(np.clip(np.ceil(pts_px[:, 0].max() + pad) + 1, 0, w))
+        y0 = int(np.clip(np.floor(pts_px[:, 1].min() - pad), 0, h))
+        y1 = int(np.clip(np.ceil(pts_px[:, 1].max() + pad) + 1, 0, h))
+        if x1 <= x0 or y1 <= y0:
+            return None
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        return (slice(y0, y1), slice(x0, x1)), np.array([x0, y0], np.float64), xx, yy
+
+    def part(self, poly_face, axis_face=None, radius: float = 0.0, base: float = 1.0, flat: float = 0.0) -> None:
         """Paint one part over the previous ones; cylinder shading across `axis` (face-frame points)."""
-        cov = fill_poly(self.c.shape, [self.c.px(poly_face)])
+        pts = self.c.px(poly_face)
+        win = self._window(pts, 2)
+        if win is None:
+            return
+        sl, off, xx, yy = win
+        cov = fill_poly(xx.shape, [pts - off])
         if axis_face is not None and radius > 0:
             p0, p1 = self.c.px(axis_face[0]), self.c.px(axis_face[1])
             d = p1 - p0
             length = float(np.hypot(*d)) or 1.0
             n = np.array([-d[1], d[0]]) / length
-            across = ((self.xx - p0[0]) * n[0] + (self.yy - p0[1]) * n[1]) / (radius * self.c.ppu)
-            along = ((self.xx - p0[0]) * d[0] + (self.yy - p0[1]) * d[1]) / length**2
+            across = ((xx - p0[0]) * n[0] + (yy - p0[1]) * n[1]) / (radius * self.c.ppu)
+            along = ((xx - p0[0]) * d[0] + (yy - p0[1]) * d[1]) / length**2
             bulge = np.sqrt(np.clip(1 - np.clip(np.abs(across), 0, 1) ** 2, 0, 1))
             shade = base * (flat + (1 - flat) * (0.62 + 0.38 * bulge)) * (1 - 0.06 * np.clip(along, 0, 1))
         else:
-            shade = np.full(self.c.shape, base, np.float32)
-        self.shade = self.shade * (1 - cov) + shade * cov
-        self.alpha = np.maximum(self.alpha, cov)
-        return cov
+            shade = np.full(xx.shape, base, np.float32)
+        self.shade[sl] = self.shade[sl] * (1 - cov) + shade * cov
+        self.alpha[sl] = np.maximum(self.alpha[sl], cov)
+
+    def cloth(self, poly_face, axis_face, radius: float, colour) -> None:
+        """An opaque, untinted part (a sleeve): cylinder-shaded `colour` with a few soft folds."""
+        pts = self.c.px(poly_face)
+        win = self._window(pts, 2)
+        if win is None:
+            return
+        sl, off, xx, yy = win
+        cov = fill_poly(xx.shape, [pts - off])
+        p0, p1 = self.c.px(axis_face[0]), self.c.px(axis_face[1])
+        d = p1 - p0
+        length = float(np.hypot(*d)) or 1.0
+        n = np.array([-d[1], d[0]]) / length
+        across = ((xx - p0[0]) * n[0] + (yy - p0[1]) * n[1]) / (radius * self.c.ppu)
+        along = ((xx - p0[0]) * d[0] + (yy - p0[1]) * d[1]) / length  # pixels along the sleeve
+        bulge = np.sqrt(np.clip(1 - np.clip(np.abs(across), 0, 1) ** 2, 0, 1))
+        # two or three soft, slanted creases where the sleeve bunches near the cuff
+        folds = 1 - 0.14 * np.exp(-(((along / self.c.ppu) % 0.9 - 0.45 + 0.15 * across) ** 2) / (2 * 0.06**2))
+        folds = np.where(along / self.c.ppu < 2.7, folds, 1.0)
+        shade = (0.55 + 0.45 * bulge) * folds
+        col = np.asarray(colour, np.float32)[None, None, :] * shade[..., None]
+        self.detail[sl] = self.detail[sl] * (1 - cov[..., None]) + col * cov[..., None]
+        self.shade[sl] *= 1 - cov
+        self.alpha[sl] = np.maximum(self.alpha[sl], cov)
 
     def crease(self, pts_face, width: float, depth: float = 0.22) -> None:
-        line = stroke(self.c.shape, self.c.px(smooth_curve(pts_face, 12)), max(1.0, width * self.c.ppu))
-        self.shade *= 1 - depth * blur(line, 0.3) * (self.alpha > 0.5)
+        pts = self.c.px(smooth_curve(pts_face, 12))
+        win = self._window(pts, width * self.c.ppu + 3)
+        if win is None:
+            return
+        sl, off, xx, _ = win
+        line = stroke(xx.shape, pts - off, max(1.0, width * self.c.ppu))
+        self.shade[sl] *= 1 - depth * blur(line, 0.3) * (self.alpha[sl] > 0.5)
 
     def highlight(self, centre_face, radius: float, amount: float = 0.08) -> None:
         cx, cy = self.c.px(centre_face)
         r = radius * self.c.ppu
-        g = np.exp(-((self.xx - cx) ** 2 + (self.yy - cy) ** 2) / (2 * r * r))
-        self.shade *= 1 + amount * g
+        win = self._window(np.array([[cx, cy]]), 3 * r + 1)
+        if win is None:
+            return
+        sl, _, xx, yy = win
+        self.shade[sl] *= 1 + amount * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
+
+    def nail(self, poly_face, edge_px: float) -> None:
+        """A fingernail: a little pinker and shinier, with a pale free edge along its tip."""
+        pts = self.c.px(poly_face)
+        win = self._window(pts, 2)
+        if win is None:
+            return
+        sl, off, xx, _ = win
+        cov = fill_poly(xx.shape, [pts - off]) * (self.alpha[sl] > 0.5)
+        self.detail[sl] += cov[..., None] * np.array([16.0, 3.0, 8.0], np.float32)
+        self.shade[sl] *= 1 + 0.06 * cov
+        half = len(pts) // 2
+        edge = stroke(xx.shape, pts[:half] - off, max(1.0, edge_px)) * cov
+        self.detail[sl] += edge[..., None] * np.array([26.0, 26.0, 26.0], np.float32)
 
 
 def _finger(hp: _HandPainter, pose: HandPose, y: float, width: float, length: float, spread: float, dx: float,
@@ -107,18 +170,33 @@ def _finger(hp: _HandPainter, pose: HandPose, y: float, width: float, length: fl
     if nails:
         nail_c = base + d * length * 0.88
         nail = capsule(nail_c - d * 0.08, nail_c + d * 0.06, r1 * 0.72, r1 * 0.68, 10)
-        cov = fill_poly(hp.c.shape, [hp.c.px(pose(nail))]) * (hp.alpha > 0.5)
-        hp.detail += cov[..., None] * np.array([16.0, 3.0, 8.0], np.float32)
-        hp.shade *= 1 + 0.06 * cov
-        edge = stroke(hp.c.shape, hp.c.px(pose(nail[:14])), max(1.0, 0.012 * scale * hp.c.ppu)) * cov
-        hp.detail += edge[..., None] * np.array([26.0, 26.0, 26.0], np.float32)
+        hp.nail(pose(nail), 0.012 * scale * hp.c.ppu)
 
 
-def _open_hand(hp: _HandPainter, pose: HandPose, scale: float, thumb: bool = True, forearm: bool = True) -> None:
+SLEEVE_COLOURS = {"navy": (40, 52, 88), "grey": (110, 112, 118), "black": (34, 34, 38), "white": (226, 226, 222),
+                  "red": (150, 40, 44), "green": (52, 92, 66), "denim": (70, 96, 134), "beige": (190, 172, 142)}
+
+
+def _forearm(hp: _HandPainter, pose: HandPose, scale: float, wrist, direction=None, base: float = 0.92,
+             sleeve=None) -> None:
+    """The forearm from the wrist (hand coordinates) along `direction` (face frame; default: the hand's
+    axis), in a sleeve of colour `sleeve` from 1.3 IPD past the wrist (None: a bare arm)."""
+    w = pose(np.asarray(wrist, np.float64))[0]
+    if direction is None:
+        direction = pose(np.array([[-1.0, 0.0]]))[0] - pose(np.array([[0.0, 0.0]]))[0]
+    d = np.asarray(direction, np.float64)
+    d = d / (np.linalg.norm(d) or 1.0)
+    end = w + d * 7.0  # long enough to leave any photo the canvas covers
+    hp.part(capsule(w, end, 0.46 * scale, 0.56 * scale, 16), np.array([w, end]), 0.5 * scale, base=base)
+    if sleeve is not None:
+        start = w + d * 1.3 * scale
+        hp.cloth(capsule(start, end, 0.6 * scale, 0.7 * scale, 16), np.array([start, end]), 0.65 * scale, sleeve)
+
+
+def _open_hand(hp: _HandPainter, pose: HandPose, scale: float, thumb: bool = True, arm_direction=None,
+               sleeve=None) -> None:
     """An open hand, back towards the camera, fingers together along +x."""
-    if forearm:
-        arm = capsule([-1.45, 0.05], [-4.2, 0.2], 0.46, 0.52, 16)
-        hp.part(pose(arm), pose(np.array([[-1.45, 0.05], [-4.2, 0.2]])), 0.5 * scale, base=0.92)
+    _forearm(hp, pose, scale, [[-1.45, 0.05]], arm_direction, sleeve=sleeve)
     palm = smooth_curve(np.array([
         [0.08, -0.66], [0.12, -0.3], [0.14, 0.0], [0.1, 0.3], [-0.02, 0.6], [-0.5, 0.66], [-1.0, 0.55],
         [-1.5, 0.46], [-1.55, 0.0], [-1.5, -0.42], [-1.0, -0.62], [-0.45, -0.7], [0.08, -0.66],
@@ -132,17 +210,14 @@ def _open_hand(hp: _HandPainter, pose: HandPose, scale: float, thumb: bool = Tru
         hp.part(pose(capsule(t0, t1, 0.2, 0.15, 14)), pose(np.array([t0, t1])), 0.2 * scale, base=0.95)
         hp.crease(pose(np.array([[-0.6, -0.69], [-0.52, -0.82], [-0.45, -0.95]])), 0.012 * scale, 0.2)
         d = (t1 - t0) / np.linalg.norm(t1 - t0)
-        nail = capsule(t1 - d * 0.14, t1 - d * 0.01, 0.1, 0.09, 10)
-        cov = fill_poly(hp.c.shape, [hp.c.px(pose(nail))]) * (hp.alpha > 0.5)
-        hp.detail += cov[..., None] * np.array([16.0, 3.0, 8.0], np.float32)
+        hp.nail(pose(capsule(t1 - d * 0.14, t1 - d * 0.01, 0.1, 0.09, 10)), 0.012 * scale * hp.c.ppu)
     for y, w, length, spread, dx in _FINGERS:
         _finger(hp, pose, y, w, length, spread, dx, scale)
 
 
-def _fist(hp: _HandPainter, pose: HandPose, scale: float) -> None:
+def _fist(hp: _HandPainter, pose: HandPose, scale: float, sleeve=None) -> None:
     """A loose fist seen from the front with the curled fingers' backs on top (x = up the fingers)."""
-    arm = capsule([-1.3, 0.0], [-4.5, 0.1], 0.47, 0.55, 16)
-    hp.part(pose(arm), pose(np.array([[-1.3, 0.0], [-4.5, 0.1]])), 0.5 * scale, base=0.9)
+    _forearm(hp, pose, scale, [[-1.3, 0.0]], base=0.9, sleeve=sleeve)
     back = smooth_curve(np.array([[-0.2, -0.68], [-0.7, -0.66], [-1.4, -0.5], [-1.45, 0.0], [-1.4, 0.5],
                                   [-0.7, 0.62], [-0.2, 0.62], [-0.2, -0.68]]), 60)
     hp.part(pose(back), pose(np.array([[-1.4, 0.0], [-0.2, 0.0]])), 0.7 * scale, base=0.95, flat=0.3)
@@ -152,8 +227,12 @@ def _fist(hp: _HandPainter, pose: HandPose, scale: float) -> None:
         hp.highlight(pose(tip - [0.05, 0])[0], 0.08 * scale, 0.12)
         hp.crease(pose(np.array([[tip[0] - 0.17, y - w * 0.3], [tip[0] - 0.15, y], [tip[0] - 0.17, y + w * 0.3]])),
                   0.012 * scale, 0.22)
-    t0, t1 = np.array([-0.9, -0.62]), np.array([0.05, -0.85])
-    hp.part(pose(capsule(t0, t1, 0.21, 0.17, 14)), pose(np.array([t0, t1])), 0.2 * scale, base=0.97)
+    # the thumb folds across the front of the curled index and middle fingers
+    t0, t1 = np.array([-0.55, -0.78]), np.array([-0.22, -0.02])
+    hp.part(pose(capsule(t0, t1, 0.2, 0.16, 14)), pose(np.array([t0, t1])), 0.2 * scale, base=1.0)
+    d = (t1 - t0) / np.linalg.norm(t1 - t0)
+    hp.crease(pose(np.array([t0 + d * 0.35 - [0.1, 0], t0 + d * 0.38, t0 + d * 0.35 + [0.1, 0]])), 0.012 * scale, 0.2)
+    hp.nail(pose(capsule(t1 - d * 0.15, t1 - d * 0.01, 0.1, 0.09, 10)), 0.012 * scale * hp.c.ppu)
 
 
 def _side(value, rng) -> int:
@@ -180,15 +259,27 @@ def _finish(ctx: RenderContext, canvas: Canvas, hp: _HandPainter) -> Layer:
     return canvas.to_layer(ctx.shape, alpha, rgb=detail, tint=tint, shadow=shadow)
 
 
+def _sleeve(ctx: RenderContext):
+    value = ctx.params["sleeve"]
+    if value in (None, "none", False):
+        return None
+    if value == "random":
+        keys = list(SLEEVE_COLOURS)
+        return SLEEVE_COLOURS[keys[int(ctx.rng.integers(0, len(keys)))]]
+    if value not in SLEEVE_COLOURS:
+        raise InputError(f"unknown sleeve {value!r}; choose one of: {', '.join(SLEEVE_COLOURS)}, 'random' or 'none'")
+    return SLEEVE_COLOURS[value]
+
+
 def _canvas(ctx: RenderContext) -> Canvas:
-    return Canvas(ctx.geom, (-2.6, 2.6, -2.2, 3.0), ppu=float(np.clip(ctx.geom.ipd, 24, 110)))
+    return Canvas(ctx.geom, (-3.8, 3.8, -2.4, 6.5), ppu=float(np.clip(ctx.geom.ipd, 24, 110)))
 
 
 @register(
     "hand_mouth", "hands",
     "a hand across the mouth, back of the hand to the camera, fingers pointing across the face",
     "hand scale 0.9..1.1 and height: at 1 the index finger covers the nostrils",
-    uses_skin=True, side="random",
+    uses_skin=True, side="random", sleeve="random",
 )
 def hand_mouth(ctx: RenderContext) -> Layer:
     s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
@@ -200,7 +291,7 @@ def hand_mouth(ctx: RenderContext) -> Layer:
     pose.rot = pose.rot @ _rot(side * 8)
     canvas = _canvas(ctx)
     hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=False)
+    _open_hand(hp, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0), sleeve=_sleeve(ctx))  # elbow low
     return _finish(ctx, canvas, hp)
 
 
@@ -213,7 +304,7 @@ def _rot(deg: float) -> np.ndarray:
     "hand_eye", "hands",
     "a palm over one eye, fingers up over the forehead, wrist coming from below at the side",
     "hand scale 0.9..1.15; the palm moves from the outer eye (0) towards the nose (1)",
-    uses_skin=True, side="random",
+    uses_skin=True, side="random", sleeve="random",
 )
 def hand_eye(ctx: RenderContext) -> Layer:
     s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
@@ -223,7 +314,7 @@ def hand_eye(ctx: RenderContext) -> Layer:
     pose = HandPose(origin, -90 - side * 12, scale, mirror=side > 0)  # thumb on the outer side
     canvas = _canvas(ctx)
     hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=True)
+    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx))
     return _finish(ctx, canvas, hp)
 
 
@@ -231,7 +322,7 @@ def hand_eye(ctx: RenderContext) -> Layer:
     "hand_cheek", "hands",
     "a hand resting on one cheek, fingers up along the temple, palm on the jaw",
     "hand scale 0.9..1.15; the hand moves from the face's side (0) over the cheek (1)",
-    uses_skin=True, side="random",
+    uses_skin=True, side="random", sleeve="random",
 )
 def hand_cheek(ctx: RenderContext) -> Layer:
     s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
@@ -242,7 +333,7 @@ def hand_cheek(ctx: RenderContext) -> Layer:
     pose = HandPose(origin, -90 + side * 18, scale, mirror=side > 0)
     canvas = _canvas(ctx)
     hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=True)
+    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx))
     return _finish(ctx, canvas, hp)
 
 
@@ -250,7 +341,7 @@ def hand_cheek(ctx: RenderContext) -> Layer:
     "chin_rest", "hands",
     "a loose fist under the chin (chin resting on the hand), forearm going down",
     "fist scale 0.9..1.15; the fist rises from under the chin (0) over the mouth (1)",
-    uses_skin=True, side="random",
+    uses_skin=True, side="random", sleeve="random",
 )
 def chin_rest(ctx: RenderContext) -> Layer:
     s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
@@ -261,5 +352,5 @@ def chin_rest(ctx: RenderContext) -> Layer:
     pose = HandPose(origin, -90 + side * 8, scale, mirror=side < 0)
     canvas = _canvas(ctx)
     hp = _HandPainter(canvas)
-    _fist(hp, pose, scale)
+    _fist(hp, pose, scale, sleeve=_sleeve(ctx))
     return _finish(ctx, canvas, hp)
