@@ -186,3 +186,21 @@ def test_cli_detect(astronaut, tmp_path, capsys):
     assert main(["detect", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "text" in err and "Traceback" not in err
+
+
+def test_landmarks68_optional(astronaut, monkeypatch):
+    import sys
+
+    half = np.ascontiguousarray(astronaut[:256, 128:384])
+    monkeypatch.setitem(sys.modules, "fer.face.landmarks68", None)  # module absent -> ImportError
+    faces = detect(half)
+    assert len(faces) == 1 and faces[0].landmarks68 is None
+    monkeypatch.delitem(sys.modules, "fer.face.landmarks68")
+    lm68 = pytest.importorskip("fer.face.landmarks68")
+
+    def refuse(points):
+        raise InputError("degenerate")
+
+    monkeypatch.setattr(lm68, "fit_landmarks68", refuse)
+    faces = detect(half)  # a failing fit leaves the face usable, without 68 points
+    assert len(faces) == 1 and faces[0].landmarks68 is None

@@ -19,7 +19,7 @@ import logging
 
 import numpy as np
 
-from fer.errors import ModelNotFoundError
+from fer.errors import FERError, ModelNotFoundError
 from fer.face.types import Face
 from fer.io import load_image
 
@@ -120,7 +120,11 @@ def _fit68(landmarks5: np.ndarray) -> np.ndarray | None:
         from fer.face.landmarks68 import fit_landmarks68
     except ImportError:  # the occlusion module's fitter is optional here
         return None
-    pts = np.asarray(fit_landmarks68(np.asarray(landmarks5, dtype=np.float64)), dtype=np.float64)
+    try:
+        pts = np.asarray(fit_landmarks68(np.asarray(landmarks5, dtype=np.float64)), dtype=np.float64)
+    except FERError as exc:  # e.g. degenerate points: the face stays usable, without 68 points
+        log.warning("no 68-point shape for this face: %s", exc)
+        return None
     if pts.shape != (68, 2):
         log.warning("fit_landmarks68 returned shape %s, expected (68, 2); ignoring it", pts.shape)
         return None
