@@ -346,6 +346,21 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
     t_start = time.time()
     amp = dev.type == "cuda" and tc["amp"] in ("auto", True)
 
+    # read the state to resume from first: a bad file fails before any data is loaded
+    last = out / "last.pt"
+    explicit = isinstance(resume, (str, os.PathLike)) and not isinstance(resume, bool) and str(resume) != ""
+    resume_path = Path(resume) if explicit else last
+    state = None
+    if explicit and not resume_path.is_file():
+        raise CheckpointError(f"training checkpoint not found: {resume_path}")
+    if resume and resume_path.is_file():
+        state = load_training_state(resume_path)
+        if not isinstance(state, dict) or "config_json" not in state:
+            raise CheckpointError(f"{resume_path} is not an alfj-fer training checkpoint (no saved config)")
+        diffs = _config_diff(json.loads(state["config_json"]), cfg)
+        if diffs:
+            raise CheckpointError(f"cannot resume {resume_path}: the config differs in {', '.join(diffs)}")
+
     train_set, val_set = build_data(cfg)
     _seed_all(seed)  # identical initial weights on every rank
     model = build_model(cfg)
@@ -367,22 +382,19 @@ def train(cfg: dict, out_dir: str | os.PathLike | None = None, resume: bool | st
     loss_cfg = tc["loss"]
 
     start_epoch, start_step, best_acc, best_epoch = 0, 0, -1.0, -1
-    last = out / "last.pt"
-    resume_path = Path(resume) if isinstance(resume, (str, os.PathLike)) and resume not in ("", True) else last
     restored_rng = None
     resumed_loss = None
-    if resume and resume_path.is_file():
-        state = load_training_state(resume_path)
-        diffs = _config_diff(json.loads(state["config_json"]), cfg)
-        if diffs:
-            raise CheckpointError(f"cannot resume {resume_path}: the config differs in {', '.join(diffs)}")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if amp and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        start_epoch, start_step = int(state["epoch"]), int(state["step_in_epoch"])
-        best_acc, best_epoch = float(state["best_acc"]), int(state["best_epoch"])
+    if state is not None:
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if amp and state.get("scaler"):
+                scaler.load_state_dict(state["scaler"])
+            start_epoch, start_step = int(state["epoch"]), int(state["step_in_epoch"])
+            best_acc, best_epoch = float(state["best_acc"]), int(state["best_epoch"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{resume_path} does not fit this run (another model or an incomplete state): {exc}") from exc
         if "partial_loss" in state and world == 1:
             resumed_loss = (float(state["partial_loss"][0]), int(state["partial_loss"][1]))
         rngs = state.get("rng_per_rank") or []

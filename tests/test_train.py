@@ -151,3 +151,24 @@ def test_training_on_a_ferplus_tree_with_soft_labels(tmp_path):
     config = read_checkpoint_config(res["model"])
     assert config.num_classes == 8 and config.class_names[-1] == "contempt"
     assert "FERPlus (folders, soft, 8 classes)" in config.provenance
+
+
+def test_resume_never_unpickles_objects(tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    bad = tmp_path / "last.pt"
+    bad.write_bytes(pickle.dumps({"model": Evil()}, protocol=2))
+    with pytest.raises(CheckpointError, match="truncated or unsafe"):
+        train(_cfg("train.epochs=1"), out_dir=tmp_path, resume=str(bad), progress=False, log=lambda s: None)
+    assert not marker.exists()
+    with pytest.raises(CheckpointError, match="not found"):
+        train(_cfg("train.epochs=1"), out_dir=tmp_path, resume=str(tmp_path / "nope.pt"), progress=False, log=lambda s: None)
+    atomic_torch_save({"weights": torch.ones(2)}, tmp_path / "plain.pt")  # a safe file, but not a training state
+    with pytest.raises(CheckpointError, match="not an alfj-fer training checkpoint"):
+        train(_cfg("train.epochs=1"), out_dir=tmp_path, resume=str(tmp_path / "plain.pt"), progress=False, log=lambda s: None)
