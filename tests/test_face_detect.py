@@ -204,3 +204,19 @@ def test_landmarks68_optional(astronaut, monkeypatch):
     monkeypatch.setattr(lm68, "fit_landmarks68", refuse)
     faces = detect(half)  # a failing fit leaves the face usable, without 68 points
     assert len(faces) == 1 and faces[0].landmarks68 is None
+
+
+def test_broken_insightface_pack(astronaut, tmp_path, monkeypatch):
+    """A pack on disk that cannot be loaded: "auto" still finds the face (MTCNN), an explicit
+    request says what is wrong, and nothing is downloaded."""
+    pytest.importorskip("insightface")
+    pack = tmp_path / "insightface" / "models" / "buffalo_l"
+    pack.mkdir(parents=True)
+    (pack / "det_10g.onnx").write_bytes(b"not an onnx model")
+    half = np.ascontiguousarray(astronaut[:256, 128:384])
+    assert resolve_backend("auto") == "insightface"
+    assert len(detect(half, backend="auto")) == 1
+    assert resolve_backend("auto") == "mtcnn"  # the failure is remembered
+    with pytest.raises(ModelNotFoundError, match="could not be loaded"):
+        detect(half, backend="insightface")
+    assert sorted(p.name for p in pack.iterdir()) == ["det_10g.onnx"]

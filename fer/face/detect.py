@@ -63,11 +63,17 @@ def detect(
     shrink = min(1.0, float(max_side) / max(h, w))
     small = _resize(rgb, shrink) if shrink < 1.0 else rgb
 
+    faces = None
     if which == "insightface":
         from fer.face import insightface_backend as ifb
 
-        faces = ifb.detect(small, allow_download=allow_download)
-    else:
+        try:
+            faces = ifb.detect(small, allow_download=allow_download)
+        except ModelNotFoundError as exc:
+            if (backend or "auto").lower() != "auto":
+                raise
+            log.warning("%s; falling back to MTCNN", exc)  # "auto" promises a working detector
+    if faces is None:
         faces = _detect_mtcnn(small, max(8.0, float(min_size) * shrink))
 
     if shrink < 1.0:

@@ -23,6 +23,7 @@ MODULES = ["detection", "landmark_3d_68"]  # skip recognition / gender-age: not 
 DET_SIZE = (640, 640)
 
 _APPS: dict[tuple[str, str], object] = {}
+_FAILED: dict[tuple[str, str], str] = {}  # packs that could not be loaded: not retried on every call
 _LOCK = threading.Lock()
 
 
@@ -39,7 +40,10 @@ def package_available() -> bool:
 
 
 def models_available(name: str = PACK) -> bool:
-    """True when the pack's detector is on disk (a download would not be needed)."""
+    """True when the pack's detector is on disk (a download would not be needed) and has not
+    already failed to load in this process."""
+    if (str(root()), name) in _FAILED:
+        return False
     d = pack_dir(name)
     return d.is_dir() and (any(d.glob("det_*.onnx")) or (d / "manifest.json").is_file())
 
@@ -54,6 +58,8 @@ def require(allow_download: bool | None = None) -> None:
     """Raise ModelNotFoundError unless the insightface backend can run now."""
     if not package_available():
         raise ModelNotFoundError("The insightface backend needs the `insightface` and `onnxruntime` packages.")
+    if (str(root()), PACK) in _FAILED:
+        raise ModelNotFoundError(_FAILED[(str(root()), PACK)])
     if not models_available() and not download_allowed(allow_download):
         raise ModelNotFoundError(
             f"insightface's {PACK} models are not in {pack_dir()}; allow a download with "
@@ -67,6 +73,8 @@ def _app():
     if app is None:
         with _LOCK:
             app = _APPS.get(key)
+            if key in _FAILED:
+                raise ModelNotFoundError(_FAILED[key])
             if app is None:
                 from insightface.app import FaceAnalysis
 
@@ -76,7 +84,8 @@ def _app():
                     )
                     app.prepare(ctx_id=-1, det_size=DET_SIZE)
                 except Exception as exc:  # download failure, broken pack
-                    raise ModelNotFoundError(f"insightface's {PACK} models could not be loaded: {exc}") from None
+                    _FAILED[key] = f"insightface's {PACK} models in {pack_dir()} could not be loaded: {exc}"
+                    raise ModelNotFoundError(_FAILED[key]) from None
                 _APPS[key] = app
     return app
 
