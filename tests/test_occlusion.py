@@ -346,3 +346,19 @@ def test_landmarks68_follow_yaw():
     np.testing.assert_allclose(summary5(side), turned, atol=1e-6)
     assert side[16, 0] < front[16, 0] - 5  # the far (right) contour comes in
     assert side[0, 0] < front[0, 0] + 3  # the near (left) contour does not move inwards
+
+
+def test_on_the_face_pipelines_aligned_crop(astronaut, astro_face):
+    from fer.face import align
+
+    crop = align(astronaut, astro_face, size=224)
+    out = apply(None, crop, "sunglasses", seed=0)
+    assert out.image.shape == crop.image.shape
+    for p in crop.landmarks[:2]:
+        assert _at(out.mask, p) > 0.6
+    cov = region_coverage(out.mask)
+    # the template puts the eyes just above the crop's middle: lenses mostly in the top regions
+    assert min(cov[0], cov[1]) > 0.1 and min(cov[0], cov[1]) > 1.5 * max(cov[2], cov[3])
+    masked = apply(None, crop, "surgical_mask", seed=0)
+    cov = region_coverage(masked.mask)
+    assert min(cov[2], cov[3]) > 0.3 and max(cov[0], cov[1]) < 0.1
