@@ -362,3 +362,14 @@ def test_on_the_face_pipelines_aligned_crop(astronaut, astro_face):
     masked = apply(None, crop, "surgical_mask", seed=0)
     cov = region_coverage(masked.mask)
     assert min(cov[2], cov[3]) > 0.3 and max(cov[0], cov[1]) < 0.1
+
+
+def test_face_outside_the_image_draws_nothing_or_little():
+    img = np.full((64, 64, 3), 90, np.uint8)
+    lm = np.array([[300, 300], [340, 300], [320, 325], [305, 345], [335, 345.0]])
+    face = Face(np.array([280.0, 260, 360, 380]), 1.0, lm)
+    for kind in list_occluders(standalone=True):
+        if kind.startswith(("random_", "region_")):
+            continue  # blocks are placed inside the face box: off the image too
+        out = apply(img, face, kind, seed=0)
+        assert out.mask.shape == (64, 64) and out.mask.sum() == 0

@@ -150,7 +150,7 @@ class _HandPainter:
 
 
 def _finger(hp: _HandPainter, pose: HandPose, y: float, width: float, length: float, spread: float, dx: float,
-            scale: float, curl: float = 0.0, nails: bool = True) -> None:
+            scale: float, nails: bool = True) -> None:
     a = math.radians(spread)
     base = np.array([dx, y])
     tip = base + length * np.array([math.cos(a), math.sin(a)])

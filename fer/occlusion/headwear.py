@@ -14,7 +14,17 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.occlusion.base import Layer, RenderContext, register
-from fer.occlusion.render import Canvas, Painter, blur, fill_poly, smooth_curve, stroke, value_noise
+from fer.occlusion.render import (
+    Canvas,
+    Painter,
+    blur,
+    disc_pixels,
+    fill_poly,
+    skin_tone,
+    smooth_curve,
+    stroke,
+    value_noise,
+)
 
 KNIT_COLOURS = {
     "red": (170, 36, 40), "navy": (36, 46, 84), "grey": (120, 120, 124), "mustard": (204, 156, 44),
@@ -36,11 +46,9 @@ def pick_colour(value, table: dict, rng, what: str = "colour") -> np.ndarray:
 
 def hair_colour(ctx: RenderContext) -> np.ndarray:
     """Median colour just above the forehead, when it differs from the skin; else a mid brown."""
-    from fer.occlusion.render import _disc_pixels, skin_tone
-
     geom = ctx.geom
     pts = geom.to_image(np.array([[0.0, -1.25], [-0.55, -1.15], [0.55, -1.15]]))
-    px = _disc_pixels(ctx.image, pts, 0.12 * geom.ipd).astype(np.float32)
+    px = disc_pixels(ctx.image, pts, 0.12 * geom.ipd).astype(np.float32)
     if len(px) < 10:
         return _DEFAULT_HAIR.copy()
     med = np.median(px, 0)

@@ -225,7 +225,7 @@ def grid_triangles(nu: int, nv: int) -> np.ndarray:
 
 
 # --- appearance estimates from the photo --------------------------------------------------
-def _disc_pixels(image: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
+def disc_pixels(image: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
     h, w = image.shape[:2]
     r = max(1, int(round(radius)))
     out = []
@@ -247,7 +247,7 @@ def skin_tone(image: np.ndarray, geom: FaceGeometry) -> np.ndarray:
     """
     lm = geom.landmarks68
     centres = np.array([(lm[2] + lm[31]) / 2, (lm[14] + lm[35]) / 2, (lm[28] + lm[29]) / 2])
-    px = _disc_pixels(image, centres, 0.12 * geom.ipd).astype(np.float32)
+    px = disc_pixels(image, centres, 0.12 * geom.ipd).astype(np.float32)
     if len(px) == 0:
         return _DEFAULT_SKIN.copy()
     r, g, b = px[:, 0], px[:, 1], px[:, 2]
