@@ -74,3 +74,31 @@ def test_evaluate_refuses_a_class_set_mismatch():
     data8 = LabeledSet("x", "test", CANONICAL_8, ["a", "b"], np.array([0, 7]), lambda i: np.zeros((32, 32, 3), np.uint8))
     rep = evaluate(model, data8)
     assert rep["n"] == 2 and len(rep["confusion_matrix"]) == 8
+
+
+def test_evaluate_cli_on_a_rafdb_tree_with_its_subsets(tmp_path, capsys):
+    from fer.cli import main as cli_main
+    from fer.models import create_model
+    from fer.models.checkpoint import save_checkpoint
+
+    root = tmp_path / "RAF-DB"
+    (root / "EmoLabel").mkdir(parents=True)
+    names = [f"test_{i:04d}" for i in range(1, 8)]
+    (root / "EmoLabel" / "list_patition_label.txt").write_text("".join(f"{n}.jpg {i % 7 + 1}\n" for i, n in enumerate(names)))
+    (root / "Image" / "aligned").mkdir(parents=True)
+    for i, n in enumerate(names):
+        cv2.imwrite(str(root / "Image" / "aligned" / f"{n}_aligned.jpg"), np.full((40, 40, 3), 30 * i, np.uint8))
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "rafdb_occlusion_list.txt").write_text("test_0001_aligned 0 1\ntest_0002_aligned 1 1\n")
+    ckpt = save_checkpoint(create_model("base_resnet18", input_size=32), tmp_path / "untrained.safetensors")
+
+    assert cli_main(["evaluate", "--checkpoint", str(ckpt), "--data", f"rafdb:{root}", "--subset", "all",
+                     "--lists", str(lists), "--out", str(tmp_path / "ev"), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "not trained on expression data" in out
+    summary = json.loads(out[out.index("{"):])
+    assert summary["reports"]["test"]["n"] == 7 and summary["reports"]["test:occlusion"]["n"] == 2
+    assert "subset list missing" in summary["reports"]["test:pose30"]["skipped"]
+    assert (tmp_path / "ev" / "rafdb_test_occlusion_confusion.png").is_file()
+    assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.safetensors"), "--data", "synthfer"]) == 2

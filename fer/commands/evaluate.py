@@ -46,6 +46,7 @@ def run(args) -> int:
     import torch
 
     from fer.data.registry import open_dataset
+    from fer.errors import DatasetError
     from fer.evaluate import evaluate, write_report
     from fer.models.checkpoint import load_checkpoint
 
@@ -64,8 +65,14 @@ def run(args) -> int:
     if not cfg.trained:
         print("warning: this checkpoint is not trained on expression data; its figures are chance-level by design")
     for subset in subsets:
-        data = open_dataset(name, split=args.split, root=root, protocol=args.protocol, source=args.source,
-                            num_classes=cfg.num_classes, subset=subset, lists=args.lists, **opts)
+        try:
+            data = open_dataset(name, split=args.split, root=root, protocol=args.protocol, source=args.source,
+                                num_classes=cfg.num_classes, subset=subset, lists=args.lists, **opts)
+        except DatasetError as exc:
+            if args.subset != "all" or subset is None:
+                raise
+            summary["reports"][f"test:{subset}"] = {"skipped": str(exc)}  # e.g. that list file is absent
+            continue
         report = evaluate(model, data, batch_size=args.batch_size, device=device)
         report["model"] = {"name": cfg.name, "trained": cfg.trained, "provenance": cfg.provenance, "checkpoint": str(args.checkpoint)}
         stem = f"{name.lower()}_{data.split.replace(':', '_')}"
