@@ -12,8 +12,8 @@ often (cheap, and noisier).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 
 import torch
 import torchvision
