@@ -254,7 +254,7 @@ def open_ferplus(root, split: str = "train", protocol: str | None = "majority", 
                  source: str | None = None, pixels: str | None = None, check_images: bool = True, **_) -> LabeledSet:
     """One split ('train', 'val', 'test') of FERPlus under a protocol; see the module docstring."""
     if root is None:
-        raise DatasetError("FERPlus needs --root: the folder holding FER2013Train/ ... or fer2013new.csv")
+        raise DatasetError("FERPlus needs its root folder (--root, or data.root in a training config): the folder holding FER2013Train/ ... or fer2013new.csv")
     root = Path(root)
     protocol = protocol or "majority"
     split = {"valid": "val", "validation": "val", "training": "train"}.get(split, split)

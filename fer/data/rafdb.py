@@ -76,7 +76,7 @@ def open_rafdb(root, split: str = "train", source: str | None = None, num_classe
                check_images: bool = True, **_) -> LabeledSet:
     """One split of RAF-DB basic ('train' or 'test'; 'val' is taken as 'test', as papers do)."""
     if root is None:
-        raise DatasetError("RAF-DB needs --root: the folder holding EmoLabel/ and Image/")
+        raise DatasetError("RAF-DB needs its root folder (--root, or data.root in a training config): the folder holding EmoLabel/ and Image/")
     root = Path(root)
     source = source or "aligned"
     if num_classes != 7:
