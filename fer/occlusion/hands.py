@@ -194,8 +194,11 @@ def _forearm(hp: _HandPainter, pose: HandPose, scale: float, wrist, direction=No
 
 
 def _open_hand(hp: _HandPainter, pose: HandPose, scale: float, thumb: bool = True, arm_direction=None,
-               sleeve=None) -> None:
-    """An open hand, back towards the camera, fingers together along +x."""
+               sleeve=None, rng: np.random.Generator | None = None) -> None:
+    """An open hand, back towards the camera, fingers together along +x.
+
+    With `rng`, each hand differs a little: how far the fingers spread, and each finger's length (±3 %).
+    """
     _forearm(hp, pose, scale, [[-1.45, 0.05]], arm_direction, sleeve=sleeve)
     palm = smooth_curve(np.array([
         [0.08, -0.66], [0.12, -0.3], [0.14, 0.0], [0.1, 0.3], [-0.02, 0.6], [-0.5, 0.66], [-1.0, 0.55],
@@ -211,8 +214,10 @@ def _open_hand(hp: _HandPainter, pose: HandPose, scale: float, thumb: bool = Tru
         hp.crease(pose(np.array([[-0.6, -0.69], [-0.52, -0.82], [-0.45, -0.95]])), 0.012 * scale, 0.2)
         d = (t1 - t0) / np.linalg.norm(t1 - t0)
         hp.nail(pose(capsule(t1 - d * 0.14, t1 - d * 0.01, 0.1, 0.09, 10)), 0.012 * scale * hp.c.ppu)
+    spread_k = 1.0 if rng is None else float(rng.uniform(0.3, 2.2))
     for y, w, length, spread, dx in _FINGERS:
-        _finger(hp, pose, y, w, length, spread, dx, scale)
+        jitter = 1.0 if rng is None else float(1 + np.clip(rng.normal(0, 0.03), -0.06, 0.06))
+        _finger(hp, pose, y, w, length * jitter, spread * spread_k, dx, scale)
 
 
 def _fist(hp: _HandPainter, pose: HandPose, scale: float, sleeve=None) -> None:
@@ -291,7 +296,7 @@ def hand_mouth(ctx: RenderContext) -> Layer:
     pose.rot = pose.rot @ _rot(side * 8)
     canvas = _canvas(ctx)
     hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0), sleeve=_sleeve(ctx))  # elbow low
+    _open_hand(hp, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0), sleeve=_sleeve(ctx), rng=ctx.rng)
     return _finish(ctx, canvas, hp)
 
 
@@ -314,7 +319,7 @@ def hand_eye(ctx: RenderContext) -> Layer:
     pose = HandPose(origin, -90 - side * 12, scale, mirror=side > 0)  # thumb on the outer side
     canvas = _canvas(ctx)
     hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx))
+    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng)
     return _finish(ctx, canvas, hp)
 
 
@@ -333,7 +338,7 @@ def hand_cheek(ctx: RenderContext) -> Layer:
     pose = HandPose(origin, -90 + side * 18, scale, mirror=side > 0)
     canvas = _canvas(ctx)
     hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx))
+    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng)
     return _finish(ctx, canvas, hp)
 
 

@@ -24,6 +24,7 @@ from fer.occlusion.render import (
     smooth_curve,
     stroke,
     value_noise,
+    window_of,
 )
 
 KNIT_COLOURS = {
@@ -101,10 +102,15 @@ def fringe(ctx: RenderContext) -> Layer:
         mid = (start + np.array([x_end, y_end])) / 2 + np.array([rng.normal(0, 0.04) + 0.06 * x_end, 0])
         curve = smooth_curve(np.array([start, mid, [x_end, y_end]]), 12)
         w = rng.uniform(0.012, 0.028) * ppu
-        cov = stroke(canvas.shape, canvas.px(curve), max(1.0, w))
-        taper = np.clip((y_end - Y) / 0.15, 0.2, 1.0)  # thinner, fainter tips
-        bright = rng.uniform(0.65, 1.25)
-        painter.paint(cov * taper * fade_in, np.clip(base_col * bright, 0, 255), rng.uniform(0.5, 0.85))
+        bright, opacity = rng.uniform(0.65, 1.25), rng.uniform(0.5, 0.85)
+        pts = canvas.px(curve)
+        win = window_of(canvas.shape, pts, w + 2)
+        if win is None:
+            continue
+        sl, off = win
+        cov = stroke(Y[sl].shape, pts - off, max(1.0, w))
+        taper = np.clip((y_end - Y[sl]) / 0.15, 0.2, 1.0)  # thinner, fainter tips
+        painter.paint(cov * taper * fade_in[sl], np.clip(base_col * bright, 0, 255), opacity, window=sl)
     # subtle sheen band across the fringe
     sheen = np.exp(-((Y - (hairline + bottom) / 2) ** 2) / (2 * 0.08**2)) * painter.alpha
     painter.paint(sheen, np.clip(base_col * 1.6 + 30, 0, 255), 0.15)

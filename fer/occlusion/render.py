@@ -37,6 +37,18 @@ def stroke(shape: tuple[int, int], pts, thickness: float, closed: bool = False) 
     return buf.astype(np.float32) / 255.0
 
 
+def window_of(shape: tuple[int, int], pts: np.ndarray, pad: float):
+    """Slices of the box around pixel points `pts` (padded, clipped to `shape`) and its origin; None if empty."""
+    h, w = shape
+    x0 = int(np.clip(np.floor(pts[:, 0].min() - pad), 0, w))
+    x1 = int(np.clip(np.ceil(pts[:, 0].max() + pad) + 1, 0, w))
+    y0 = int(np.clip(np.floor(pts[:, 1].min() - pad), 0, h))
+    y1 = int(np.clip(np.ceil(pts[:, 1].max() + pad) + 1, 0, h))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return (slice(y0, y1), slice(x0, x1)), np.array([x0, y0], np.float64)
+
+
 def capsule(p0, p1, r0: float, r1: float | None = None, n: int = 12) -> np.ndarray:
     """Polygon of a (tapered) capsule from p0 (radius r0) to p1 (radius r1): a finger, a strap."""
     r1 = r0 if r1 is None else r1
@@ -103,12 +115,15 @@ class Painter:
         self.prem = np.zeros((*shape, 3), np.float32)
         self.alpha = np.zeros(shape, np.float32)
 
-    def paint(self, coverage: np.ndarray, colour, opacity=1.0) -> None:
+    def paint(self, coverage: np.ndarray, colour, opacity=1.0, window: tuple[slice, slice] | None = None) -> None:
+        """Paint `colour` with `coverage` x `opacity` over what is there; `window` = the slices the
+        coverage covers when it is smaller than the plane."""
+        sl = window or (slice(None), slice(None))
         a = np.clip(coverage * opacity, 0, 1).astype(np.float32)
         col = np.asarray(colour, np.float32)
         col = col if col.ndim == 3 else col[None, None, :]
-        self.prem = self.prem * (1 - a[..., None]) + col * a[..., None]
-        self.alpha = self.alpha * (1 - a) + a
+        self.prem[sl] = self.prem[sl] * (1 - a[..., None]) + col * a[..., None]
+        self.alpha[sl] = self.alpha[sl] * (1 - a) + a
 
     def rgb(self) -> np.ndarray:
         return self.prem / np.maximum(self.alpha, 1e-6)[..., None]
