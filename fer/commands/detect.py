@@ -24,8 +24,8 @@ def run(args) -> int:
     from fer.io import load_image
 
     rgb = load_image(args.image)
-    backend = resolve_backend(args.backend)
-    faces = detect(rgb, backend=backend, min_size=args.min_size, max_faces=args.max_faces)
+    faces = detect(rgb, backend=args.backend, min_size=args.min_size, max_faces=args.max_faces)
+    backend = resolve_backend(args.backend)  # after detect: "auto" may have fallen back to MTCNN
     if args.json:
         doc = {
             "image": str(args.image),
