@@ -39,10 +39,19 @@ class TinyGreyModel(FERModel):
         return ModelOutput(torch.stack(logits, 1))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared, busy 2-core machine this runs several times faster."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def models():
     torch.manual_seed(0)
-    small = {"alfj_resnet18": {"input_size": 112}, "base_resnet18": {"input_size": 112}}  # 7x7 map: odd split
+    small = {"alfj_resnet18": {"input_size": 112}, "base_resnet18": {"input_size": 80}}  # 7x7 map: odd split
     return {name: create_model(name, **small.get(name, {})) for name in [*REGION_MODELS, "base_resnet18"]}
 
 
@@ -240,3 +249,21 @@ def test_confident_face_still_gets_a_fused_map(aligned_astronaut):
     expl = explain(model, aligned_astronaut)
     assert expl.fused_label == "happiness" and expl.probs.max() > 0.99
     assert expl.fused.max() > 0.99 and expl.fused.std() > 0.05
+
+
+def test_tap_recorder_ignores_other_threads():
+    """A server shares one model: another request's forward pass must not be taken for ours."""
+    import threading
+
+    from fer.explain.engine import TapRecorder
+
+    model = TinyGreyModel()
+    x = torch.zeros(1, 1, 40, 40)
+    with TapRecorder([model.shared_tap]) as recorder:
+        worker = threading.Thread(target=lambda: model(x))
+        worker.start()
+        worker.join()
+        assert recorder.outputs == [None]
+        model(x)
+        assert recorder.outputs[0] is not None
+    assert not model.shared_tap._forward_hooks

@@ -68,10 +68,10 @@ class Explanation:
         return crop_to_photo(cam, self.aligned, photo_shape)
 
     def photo_footprint(self, photo_shape: tuple[int, ...]) -> np.ndarray:
-        """(H, W) bool: where the aligned crop lies on the photo."""
+        """(H, W) bool: where the aligned crop (and so every map pasted back) lies on the photo."""
         if self.aligned is None:
             raise ValueError("this explanation was computed on a bare crop: there is no photo")
-        return crop_footprint(self.aligned, photo_shape)
+        return crop_footprint(self.aligned, photo_shape, self.input_size)
 
 
 def explain(

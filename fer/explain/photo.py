@@ -15,7 +15,8 @@ def crop_to_photo(cam: np.ndarray, aligned: AlignedFace, photo_shape: tuple[int,
     return np.clip(out, 0.0, 1.0)
 
 
-def crop_footprint(aligned: AlignedFace, photo_shape: tuple[int, ...]) -> np.ndarray:
-    """(H, W) bool: every photo pixel the crop touches (a map pasted back is zero elsewhere)."""
-    ones = np.ones((aligned.size, aligned.size), np.float32)
+def crop_footprint(aligned: AlignedFace, photo_shape: tuple[int, ...], map_size: int | None = None) -> np.ndarray:
+    """(H, W) bool: every photo pixel a map of `map_size`² over the crop touches when pasted back."""
+    side = int(map_size or aligned.size)
+    ones = np.ones((side, side), np.float32)
     return paste_back(ones, aligned, photo_shape[:2], fill=0.0) > 0.0
