@@ -52,7 +52,7 @@ def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = 
         return _from_array(src, max_pixels)
     if isinstance(src, Image.Image):
         _check_pixels(src.size, max_pixels)
-        return _from_pil(src, max_pixels)
+        return _from_pil(src, max_pixels, first_frame=False)  # a caller's image: keep its current frame
     if isinstance(src, (str, os.PathLike)):
         data = _read_path(Path(src), max_bytes)
     elif isinstance(src, (bytes, bytearray, memoryview)):
@@ -156,16 +156,18 @@ def _decode_bytes(data: bytes, max_pixels: int) -> np.ndarray:
         return _from_pil(im, max_pixels)
 
 
-def _from_pil(im, max_pixels: int) -> np.ndarray:
+def _from_pil(im, max_pixels: int, first_frame: bool = True) -> np.ndarray:
     from PIL import Image, ImageOps
 
     try:
-        if getattr(im, "is_animated", False):
+        if first_frame and getattr(im, "is_animated", False):
             im.seek(0)
         im.load()
         im = ImageOps.exif_transpose(im) or im
     except Image.DecompressionBombError:
         raise InputError(_too_many_pixels_message(im.size, max_pixels)) from None
+    except MemoryError:
+        raise InputError("The image is too large to decode in the memory available.") from None
     except Exception as exc:
         msg = str(exc).lower()
         if "truncated" in msg or isinstance(exc, EOFError):
