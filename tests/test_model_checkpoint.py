@@ -263,6 +263,11 @@ def test_create_model_with_local_backbone_weights(tmp_path, capsys):
     assert "backbone initialised from resnet18_msceleb.pth" in model.config.provenance
     with pytest.raises(CheckpointError, match="not found"):
         create_model("base_resnet18", backbone_weights=str(tmp_path / "nope.pth"))
+    model = create_model("base_resnet18", pretrained=path)  # alias; a local path only
+    assert "resnet18_msceleb.pth" in model.config.provenance
+    assert "backbone_weights" not in model.config.arch and "pretrained" not in model.config.arch
+    with pytest.raises(ValueError, match="local"):
+        create_model("base_resnet18", pretrained=True)
 
 
 def test_list_pretrained_inits_finds_local_files(tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,15 +152,24 @@ def build_alfj(
     num_classes: int = 7,
     *,
     input_size: int | None = None,
-    backbone_weights: str | None = None,
+    backbone_weights: str | os.PathLike | None = None,
+    pretrained: str | os.PathLike | None = None,
     class_names: tuple[str, ...] | list[str] | None = None,
     **arch: Any,
 ) -> ALFJNet:
     """Build a registered variant: `defaults` are the variant's options, `arch` the caller's overrides.
 
-    `backbone_weights` is a local file only (nothing is downloaded); it is loaded with
-    `fer.models.checkpoint.load_backbone_weights`, which may switch the model to the Caffe layout.
+    `backbone_weights` (alias `pretrained`) is a local file only (nothing is downloaded); it is loaded
+    with `fer.models.checkpoint.load_backbone_weights`, which may switch the model to the Caffe layout.
     """
+    if pretrained is not None:
+        if isinstance(pretrained, bool) or not isinstance(pretrained, (str, os.PathLike)):
+            raise ValueError(
+                "pretrained takes the path of a local backbone file (nothing is downloaded); "
+                "see fer.models.checkpoint.list_pretrained_inits()"
+            )
+        backbone_weights = backbone_weights or pretrained
+    backbone_weights = os.fspath(backbone_weights) if backbone_weights else None
     known = {f.name for f in dataclasses.fields(ALFJOptions)}
     unknown = sorted(set(arch) - known)
     if unknown:
