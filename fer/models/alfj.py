@@ -214,7 +214,7 @@ _FULL = dict(use_eca=True, split=True, use_cbam=True)
 _BASE = dict(use_eca=False, split=False, use_cbam=False)
 for _bb, _note in (("resnet50", "the paper's backbone"), ("resnet18", "small, for CPU work")):
     _register(f"alfj_{_bb}", "alfj", f"ALFJ-Net on {_bb} ({_note}): ECA + 2x2 split + CBAM, 4 heads", backbone=_bb, **_FULL)
-    _register(f"base_{_bb}", "base", f"Base model: plain {_bb} (stages 1-4, pool, fc), one head", backbone=_bb, **_BASE)
+    _register(f"base_{_bb}", "base", f"Base model: plain {_bb} (stages 1-4, pool, dropout, fc), one head", backbone=_bb, **_BASE)
     _register(
         f"ablation_eca_{_bb}", "ablation", f"Ablation: {_bb} + ECA after stage 3, one head (no split)",
         backbone=_bb, use_eca=True, split=False, use_cbam=False,
