@@ -49,11 +49,15 @@ def warm_up(bank, label: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from fer.ui import build_app
-    from fer.ui.layout import CSS, theme
+    from fer.ui.layout import CSS, build_demo, theme
+    from fer.ui.models import ModelBank, default_choice, discover_models
 
-    demo, bank, default = build_app(args.weights, include_untrained=not args.no_untrained)
+    choices = discover_models(args.weights, include_untrained=not args.no_untrained)
+    default = default_choice(choices)
+    bank = ModelBank(choices)
+    # model loading and the first detection overlap with building the page and starting the server
     threading.Thread(target=warm_up, args=(bank, default.label), name="fer-warm-up", daemon=True).start()
+    demo = build_demo(choices, default, bank)
     demo.queue(default_concurrency_limit=max(1, args.concurrency), max_size=64)
     demo.launch(
         server_name=args.host,

@@ -117,7 +117,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         from app_server import running_app
 
         with running_app() as server:
+            from gradio_client import Client
+
+            _call(Client(server.url, verbose=False), "predict", _photo())
+            first_answer_s = time.perf_counter() - server.started_at
             result = run_load(server.url, args.clients, args.requests, server.pid, args.endpoint)
+            result.update(first_answer_s=first_answer_s, ready_s=server.ready_after_s)
     name = f"load {args.clients}x{args.requests} /{args.endpoint}"
     rows = [
         {"benchmark": name, "metric": "failures", "value": float(result["failures"]), "target": "0"},
@@ -129,6 +134,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         {"benchmark": name, "metric": "RSS after MiB", "value": result["rss_after_mb"], "target": "-"},
         {"benchmark": name, "metric": "RSS growth", "value": result["rss_growth"], "target": "<= 0.10"},
     ]
+    if "ready_s" in result:
+        rows.insert(0, {"benchmark": name, "metric": "start -> HTTP answer s", "value": result["ready_s"], "target": "-"})
+        rows.insert(1, {"benchmark": name, "metric": "start -> first /predict s", "value": result["first_answer_s"], "target": "<= 25"})
     for err in result["errors"][:5]:
         print("failure:", err[:300])
     return rows

@@ -212,14 +212,15 @@ class DemoActions:
         stride_px = max(1, round(float(stride) * size))
         smap = sensitivity_map(predictor.model, aligned.image, patch=patch_px, stride=stride_px, fill=fill)
         crop = to_display(aligned.image)
-        vmax = float(max(smap.fused.max(), smap.heads.max(), 1e-6))
-        items = [(heat_overlay(crop, smap.fused, vmax=vmax), f"fused: drop of P({smap.class_name})")]
-        regions = ("top-left", "top-right", "bottom-left", "bottom-right")
+        heads = len(smap.heads)
+        regions = ("top-left", "top-right", "bottom-left", "bottom-right") if heads == 4 else ("head",) * heads
+        items = [(heat_overlay(crop, smap.fused), f"fused · max drop {max(smap.fused.max(), 0):.0%}")]
         for k, heat in enumerate(smap.heads):
-            grid = draw_region_grid(heat_overlay(crop, heat, vmax=vmax), k if len(smap.heads) == 4 else None)
-            items.append((grid, f"{regions[k] if len(smap.heads) == 4 else 'head'} head"))
+            picture = draw_region_grid(heat_overlay(crop, heat), k if heads == 4 else None)
+            items.append((picture, f"{regions[k]} · max drop {max(heat.max(), 0):.0%}"))
         note = (
-            f"Where hiding a {patch_px}px patch ({fill}) lowers P({smap.class_name}) the most; "
-            f"red = largest drop (up to {vmax:.0%}), blue = no drop. {len(smap.positions)} patch positions."
+            f"Where hiding a {patch_px}px patch ({fill}) over the aligned face lowers P({smap.class_name}), "
+            f"the clean prediction: red = the largest drop of that map (its value is in the caption), blue = none. "
+            f"{len(smap.positions)} patch positions."
         )
         return items, note

@@ -126,7 +126,7 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             sweep_note = gr.Markdown(elem_id="fer-sweep-note")
             sweep_plot = gr.Plot(label="Sweep", elem_id="fer-sweep-plot")
             sweep_table = gr.Dataframe(
-                headers=["occluder", "severity", "prediction", "P(clean class)", "flipped", "head agreement"], label="Every condition", interactive=False
+                headers=["occluder", "severity", "prediction", "P(clean class)", "flipped", "head agreement"], label="Every condition", interactive=False, max_height=320
             )
             with gr.Row():
                 patch = gr.Slider(0.05, 0.5, value=0.2, step=0.05, label="Patch size (fraction of the face crop)")
