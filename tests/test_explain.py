@@ -267,3 +267,14 @@ def test_tap_recorder_ignores_other_threads():
         model(x)
         assert recorder.outputs[0] is not None
     assert not model.shared_tap._forward_hooks
+
+
+def test_a_model_may_declare_its_regions():
+    class Declared(TinyGreyModel):
+        def region_slices(self, h, w):
+            return [(slice(0, 2), slice(0, 2)), (slice(0, 2), slice(2, w)), (slice(2, h), slice(0, 2)),
+                    (slice(2, h), slice(2, w))]  # fmt: skip
+
+    torch.manual_seed(1)
+    expl = explain(Declared(), np.full((40, 40, 3), 90, np.uint8))
+    assert expl.region_boxes == [(0, 0, 16, 16), (16, 0, 40, 16), (0, 16, 16, 40), (16, 16, 40, 40)]
