@@ -31,7 +31,7 @@ def _forward_fn(model, x, is_fer):
 
 
 def _train_fn(model, x, y, is_fer):
-    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4, foreach=True)
 
     def run():
         opt.zero_grad(set_to_none=True)
