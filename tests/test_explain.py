@@ -20,7 +20,7 @@ from fer.explain.overlay import HIGHLIGHT_COLOUR
 from fer.models import create_model
 from fer.models.base import FERModel, ModelConfig, ModelOutput, Preprocess
 
-REGION_MODELS = ["alfj_resnet18", "faceapi_expression"]
+REGION_MODELS = ["alfj_resnet18", "faceapi_expression", "mini_xception_fer2013"]  # the last: 64 px grey
 
 
 class TinyGreyModel(FERModel):
