@@ -315,6 +315,22 @@ def test_app_images(item, app, client):
     assert app.alive() and app.answers()
 
 
+@pytest.mark.parametrize("item", IMAGES, ids=_ids(IMAGES))
+def test_app_editor_images(item, app, client):
+    """The same files uploaded into the photo editor of the "Analyse a face" tab."""
+    from gradio_client import handle_file
+
+    editor = {"background": handle_file(str(item.path)), "layers": [], "composite": None}
+    result, error = _app_call(client, editor, APP_REFERENCE, "none", None, 0.5, 0, "as drawn", None, api_name="/analyse")
+    if error is not None:
+        assert "Traceback" not in error and 'File "' not in error, error
+        assert item.expect != "ok", f"{item.name} is valid and must succeed; the app said: {error}"
+        assert GRADIO_GENERIC not in error, f"{item.name}: no clear message, only Gradio's generic one"
+    else:
+        assert item.expect != "error", f"{item.name} must be refused"
+    assert app.alive() and app.answers()
+
+
 @pytest.mark.parametrize("item", NAMES + OCCLUDERS, ids=_ids(NAMES + OCCLUDERS))
 def test_app_model_names_and_occluder_params(item, app, client):
     from gradio_client import handle_file
