@@ -63,6 +63,12 @@ def test_split_bounds_rules():
     assert tl[0, 0, 0, 0] == 0 and br[0, 0, -1, -1] == 48 and tr[0, 0, 0, 0] == 4 and bl[0, 0, 0, 0] == 28
     with pytest.raises(ValueError):
         split_bounds(1)
+    model = create_model("alfj_resnet18", odd_split="overlap")
+    assert model.region_slices(7, 7) == [
+        (slice(0, 4), slice(0, 4)), (slice(0, 4), slice(3, 7)), (slice(3, 7), slice(0, 4)), (slice(3, 7), slice(3, 7))
+    ]
+    assert create_model("alfj_resnet18").region_slices(14, 14)[1] == (slice(0, 7), slice(7, 14))
+    assert create_model("base_resnet18").region_slices(7, 7) == []
 
 
 def _perturb_region(model, x, region, size):

@@ -114,6 +114,17 @@ class ALFJNet(FERModel):
         self.dropout = nn.Dropout(options.dropout)
         self.heads = nn.ModuleList(nn.Linear(channels, config.num_classes) for _ in range(n_heads))
 
+    def region_slices(self, h: int, w: int) -> list[tuple[slice, slice]]:
+        """(rows, cols) of the shared map (h, w) each head sees, in head order; [] for one-head models.
+
+        `fer.explain` reads this to place each head's CAM on the face.
+        """
+        if not self.options.split:
+            return []
+        rows = split_bounds(h, self.options.odd_split)
+        cols = split_bounds(w, self.options.odd_split)
+        return [(r, c) for r in rows for c in cols]
+
     def _classify(self, k: int, feature: torch.Tensor) -> torch.Tensor:
         pooled = feature.mean(dim=(2, 3))
         return self.heads[k](self.dropout(pooled))
@@ -132,7 +143,7 @@ class ALFJNet(FERModel):
         if not self.options.split:
             g = self.shared_tap(self.local_stages[0](f))
             return ModelOutput(self._classify(0, g).unsqueeze(1))
-        regions = split_regions(f, self.options.odd_split)
+        regions = [f[:, :, r, c] for r, c in self.region_slices(f.shape[-2], f.shape[-1])]
         logits = []
         for k, g in enumerate(self._local_features(regions)):
             g = self.region_taps[k](self.region_attention[k](g))
