@@ -3,8 +3,10 @@
 Target: the fast path (one forward pass, a partial backward per map, the library's CAM maths on
 the captured tensors) takes <= 1.5x one plain `GradCAMPlusPlus(...)(x, targets)` call on the same
 model and input, and its maps equal one plain library call per map to 1e-5. Both are timed
-interleaved, after a warm-up, and the ratio of the medians is reported (the machine is shared).
-Usage: python benchmarks/cam_speed.py [--repeats N] [--models NAME ...]
+interleaved, after a warm-up, and the ratio of the medians is reported. Torch runs on one
+intra-op thread by default (restored afterwards): on a shared, busy machine two threads
+contend and the timings scatter several-fold.
+Usage: python benchmarks/cam_speed.py [--repeats N] [--threads T] [--models NAME ...]
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fer.explain import FusedLogOdds, compute_maps, explain, to_input_tensor
 from fer.explain.direct import library_maps
 from fer.models import create_model
 
-DEFAULT_MODELS = ("alfj_resnet18", "faceapi_expression", "base_resnet18")
+DEFAULT_MODELS = ("alfj_resnet18", "alfj_resnet50", "faceapi_expression", "mini_xception_fer2013", "base_resnet18")
 TARGET_RATIO = 1.5
 
 
@@ -32,7 +34,7 @@ def _time(fn) -> float:
     return time.perf_counter() - start
 
 
-def bench_model(name: str, repeats: int = 3) -> list[dict]:
+def bench_model(name: str, repeats: int = 5) -> list[dict]:
     torch.manual_seed(0)
     model = create_model(name)
     size = model.config.preprocess.input_size
@@ -67,12 +69,17 @@ def bench_model(name: str, repeats: int = 3) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--models", nargs="*", default=list(DEFAULT_MODELS))
     args = parser.parse_args(argv or [])
-    rows = []
-    for name in args.models:
-        rows.extend(bench_model(name, args.repeats))
+    rows, before = [], torch.get_num_threads()
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        for name in args.models:
+            rows.extend(bench_model(name, args.repeats))
+    finally:
+        torch.set_num_threads(before)
     return rows
 
 
