@@ -155,7 +155,7 @@ def compute_maps(
         device = engine.device
         with torch.enable_grad(), TapRecorder(taps) as recorder:
             # the input asks for gradients so the graph exists even when the weights are frozen
-            outputs = wrapper(x.to(device).requires_grad_(True))[0]  # (R + 1, C)
+            outputs = wrapper(x.detach().to(device).requires_grad_(True))[0]  # (R + 1, C)
         shared, *regional = recorder.outputs
         if shared is None or any(r is None for r in regional):
             raise FERError(f"{type(model).__name__} did not pass its features through shared_tap/region_taps")
