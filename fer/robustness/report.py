@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 
 from fer.errors import FERError
 
+_HEAD_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
 
 def _all_rows(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r.get("class") == "all"]
@@ -111,10 +113,12 @@ def head_bars_figure(rows: list[dict], heads: dict[str, list[str]]) -> go.Figure
     for i, m in enumerate(models, 1):
         pick = {r["occluder"]: r for r in rows if r["model"] == m and (r["occluder"] == "clean" or float(r["severity"]) == top)}
         x = ["clean"] + occ
-        for h in heads.get(m, []) + ["fused"]:
+        for k, h in enumerate(heads.get(m, []) + ["fused"]):
             key = "acc" if h == "fused" else f"acc_{h}"
+            colour = "#444444" if h == "fused" else _HEAD_COLOURS[k % len(_HEAD_COLOURS)]
             fig.add_trace(
-                go.Bar(name=h, x=x, y=[pick.get(o, {}).get(key) for o in x], legendgroup=h, showlegend=i == 1),
+                go.Bar(name=h, x=x, y=[pick.get(o, {}).get(key) for o in x], legendgroup=h, showlegend=i == 1,
+                       marker_color=colour),
                 row=i,
                 col=1,
             )
