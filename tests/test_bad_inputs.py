@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCE_MODEL = "faceapi_expression"
 APP_REFERENCE = "faceapi_expression (pretrained reference)"
 GRADIO_GENERIC = "upstream Gradio app has raised an exception"
+GOOD_CHECKPOINT = "good_control_checkpoint"
 
 _CORPUS_DIR: Path | None = None
 
@@ -31,9 +32,12 @@ def _items() -> list[Item]:
     """The corpus, generated once per session into a temporary folder."""
     global _CORPUS_DIR
     if _CORPUS_DIR is None:
+        import atexit
+        import shutil
         import tempfile
 
         _CORPUS_DIR = Path(tempfile.mkdtemp(prefix="fer-bad-inputs-"))
+        atexit.register(shutil.rmtree, _CORPUS_DIR, True)
         _ITEMS.extend(make_corpus(_CORPUS_DIR / "corpus"))
     return _ITEMS
 
@@ -265,11 +269,15 @@ def app(corpus_snapshot):
     """One app for the module, started with a folder of bad checkpoints as its --weights."""
     from app_server import running_app
 
+    from fer.models import create_model
+    from fer.models.checkpoint import save_checkpoint
+
     bad_weights = CONTROL.parent.parent / "weights"
     bad_weights.mkdir(exist_ok=True)
     for item in CHECKPOINTS:
         if item.path.exists() and item.path.suffix == ".safetensors":
             (bad_weights / item.path.name).write_bytes(item.path.read_bytes())
+    save_checkpoint(create_model("mini_xception_fer2013"), bad_weights / f"{GOOD_CHECKPOINT}.safetensors")
     with running_app(args=["--weights", str(bad_weights)]) as server:
         yield server
     assert not sentinel_path(CONTROL.parent).exists()
@@ -294,6 +302,7 @@ def test_app_survives_bad_checkpoints_in_weights(app, client):
     """The bad checkpoints were skipped with a log line; none of them is offered; nothing unpickled."""
     info = client.view_api(return_format="dict", print_info=False)
     text = str(info)
+    assert GOOD_CHECKPOINT in text  # the model choices are listed: a good checkpoint beside the bad ones is offered
     for item in CHECKPOINTS:
         assert item.path.stem not in text
     result, error = _app_call(client, APP_REFERENCE, api_name="/model_info")
