@@ -7,8 +7,8 @@ time the registry is used) from `_MODEL_MODULES`, so `import fer` stays cheap.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from fer.errors import ModelNotFoundError
 from fer.models.base import FERModel
