@@ -236,3 +236,39 @@ def test_robustness_and_sensitivity_cli(tmp_path, capsys, astronaut):
     grid = json.loads((sens / "sensitivity.json").read_text())
     assert np.asarray(grid["grid_heads"]).shape == (4, 4, 4) and np.asarray(grid["grid_fused"]).shape == (4, 4)
     assert Image.open(sens / "sensitivity.png").size == (64 * 6, 64)
+
+
+def test_photos_folder_with_pseudo_labels(tmp_path, capsys, astronaut):
+    from PIL import Image
+
+    from fer.cli import main
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(astronaut).save(photos / "a.png")
+    Image.fromarray(astronaut[:, ::-1].copy()).save(photos / "b.jpg")
+    (photos / "broken.jpg").write_bytes(b"not an image")
+    out = tmp_path / "rep"
+    assert main(["robustness", "--model", "mini_xception_fer2013", "--model", "faceapi_expression", "--photos", str(photos),
+                 "--pseudo-labels", "faceapi_expression", "--occluders", "surgical_mask", "--severities", "1",
+                 "--no-region-blocks", "--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped broken.jpg" in printed
+    doc = read_report_json(out / "robustness.json")
+    assert doc["meta"]["num_samples"] == 2 and doc["meta"]["labels"] == "pseudo-labels from faceapi_expression"
+    clean = [r for r in doc["rows"] if r["occluder"] == "clean" and r["class"] == "all"]
+    assert {r["model"]: r["acc"] for r in clean}["faceapi_expression"] == 1.0
+    masked = next(r for r in doc["rows"] if r["occluder"] == "surgical_mask" and r["class"] == "all")
+    assert masked["coverage_bottom-left"] > 0.3 and masked["coverage_top-left"] < 0.1  # detected landmarks place it
+
+
+def test_dataset_loader_samples_use_the_template(tiny_model):
+    from fer.data import open_dataset
+    from fer.robustness.sources import dataset_samples
+
+    ds = open_dataset("synthfer", "test", size=14, image_size=48)
+    samples = dataset_samples(ds, crop_size=SIZE, limit=10)
+    assert len(samples) == 10 and samples.landmarks is None and samples.size == SIZE
+    result = sweep([tiny_model], samples, default_conditions(["sunglasses"], severities=(1.0,), blocks=False), progress=False)
+    glasses = _acc(result, "sunglasses")
+    assert glasses["n"] == 10 and glasses["coverage_top-left"] > glasses["coverage_bottom-left"]
