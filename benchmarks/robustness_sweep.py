@@ -49,7 +49,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS))
     parser.add_argument("--crop", type=int, default=112)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: stable ratios on shared cores)")
     args = parser.parse_args([] if argv is None else argv)
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
     rows = measure(tuple(m for m in args.models.split(",") if m), args.images, args.crop)
     for r in rows:
         print(f"{r['metric']:<64s} {r['value']:>10.4g}   target {r['target']}")
