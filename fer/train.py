@@ -189,6 +189,10 @@ def build_data(cfg: dict):
     val = open_dataset(d["dataset"], split=d["val_split"], **common)
     if len(train) == 0:
         raise DatasetError(f"the training split {d['train_split']!r} of {train.name} is empty")
+    for ds in (train, val):  # fail now, not hours into the run
+        if ds.missing_images:
+            raise DatasetError(f"{len(ds.missing_images)} image file(s) of {ds.name} {ds.split} are missing, e.g. "
+                               f"{ds.missing_images[0]}")
     return train, val
 
 

@@ -73,6 +73,9 @@ def run(args) -> int:
                 raise
             summary["reports"][f"test:{subset}"] = {"skipped": str(exc)}  # e.g. that list file is absent
             continue
+        if data.missing_images:
+            raise DatasetError(f"{len(data.missing_images)} image file(s) of {data.name} {data.split} are missing, "
+                               f"e.g. {data.missing_images[0]}")
         report = evaluate(model, data, batch_size=args.batch_size, device=device)
         report["model"] = {"name": cfg.name, "trained": cfg.trained, "provenance": cfg.provenance, "checkpoint": str(args.checkpoint)}
         stem = f"{name.lower()}_{data.split.replace(':', '_')}"
