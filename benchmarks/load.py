@@ -51,14 +51,21 @@ def _call(client, endpoint: str, photo: str):
     return client.predict(editor, MODEL, "surgical_mask", None, 0.6, 0, "as drawn", None, api_name="/analyse")
 
 
-def run_load(url: str, clients: int = 8, requests: int = 25, pid: int | None = None, endpoint: str = "predict") -> dict:
-    """Run the load; returns counts, latencies (s) and RSS (MiB) before/after."""
+def run_load(
+    url: str, clients: int = 8, requests: int = 25, pid: int | None = None, endpoint: str = "predict", photo: str | None = None
+) -> dict:
+    """Run the load; returns counts, latencies (s) and RSS (MiB) before/after. `photo`: default the astronaut."""
     from gradio_client import Client
 
-    photo = _photo()
+    photo = photo or _photo()
     pool = [Client(url, verbose=False) for _ in range(clients)]
-    for c in pool:  # warm-up: model loaded, caches filled, before the "before" reading
-        _call(c, endpoint, photo)
+    # warm-up, concurrently like the run (the server's worker threads and their malloc arenas exist
+    # afterwards): the "before" reading is the steady state, so growth means a leak
+    warm = [threading.Thread(target=lambda c=c: [_call(c, endpoint, photo) for _ in range(2)]) for c in pool]
+    for t in warm:
+        t.start()
+    for t in warm:
+        t.join()
     before = rss_mb(pid) if pid else float("nan")
     latencies: list[float] = []
     errors: list[str] = []

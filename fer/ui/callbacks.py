@@ -17,6 +17,7 @@ from fer.errors import FERError, InputError
 from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER, OcclusionRequest, analyse, draw_faces, face_zoom
 from fer.ui.figures import votes_figure
 from fer.ui.images import draw_region_grid, heat_overlay, mask_from_layers
+from fer.ui.memory import release_memory
 from fer.ui.models import ModelBank, provenance_markdown
 from fer.ui.occluders import placement_params
 from fer.ui.summary import occlusion_summary
@@ -43,6 +44,8 @@ def user_errors(fn):
         except Exception:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(GENERIC_ERROR, print_exception=False) from None
+        finally:
+            release_memory()
 
     return wrapper
 

@@ -63,7 +63,7 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             with gr.Row(equal_height=False):
                 with gr.Column(scale=5):
                     editor = gr.ImageEditor(
-                        label="Photo — upload, webcam or paste; paint on it to add your own occluder",
+                        label="Photo (paint on it to hide parts of the face)",
                         sources=("upload", "webcam", "clipboard"),
                         type="numpy",
                         format="png",
@@ -136,9 +136,10 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             sens_note = gr.Markdown()
             sens_gallery = gr.Gallery(label="Probability drop: fused decision, then each head", columns=5, height="auto", elem_id="fer-sens")
 
-        # API-only endpoint: a plain image in, the fused label out
+        # API-only endpoint: an image file in, the fused label out. A file (not gr.Image) so that the
+        # bytes reach fer.io untouched: every bad upload gets fer.io's own message, not Gradio's.
         with gr.Row(visible=False):
-            api_image = gr.Image(type="numpy", label="image")
+            api_image = gr.File(type="filepath", label="image")
             api_label = gr.Label(label="fused prediction")
             api_details = gr.JSON(label="details")
             api_button = gr.Button("predict")
