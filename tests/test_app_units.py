@@ -141,7 +141,7 @@ def test_summary_names_flipped_heads():
     assert "changes from **happiness**" in text and "to **sadness**" in text
     assert "bottom-left (happiness → sadness)" in text and "bottom-right" in text and "top-left (" not in text
     same = summary.occlusion_summary(clean, clean, CLASSES, "sunglasses")
-    assert "stays **happiness**" in same and "No region head changed its vote" in same
+    assert "stays **happiness**" in same and "stayed at 70%" in same and "No region head changed its vote" in same
     plain = summary.occlusion_summary(clean, clean, CLASSES, None)
     assert "4 of 4 region heads" in plain
 

@@ -16,6 +16,7 @@ import numpy as np
 from fer.errors import FERError, InputError
 from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER, OcclusionRequest, analyse, draw_faces, face_zoom
 from fer.ui.figures import votes_figure
+from fer.ui.files import image_file
 from fer.ui.images import draw_region_grid, heat_overlay, mask_from_layers
 from fer.ui.memory import release_memory
 from fer.ui.models import ModelBank, provenance_markdown
@@ -123,8 +124,8 @@ class DemoActions:
             title="Region votes" + (" with the occluder" if request.active else ""),
             fused_probs=result.fused,
         )
-        gallery = [(result.occluded_crop, "model input")]
-        gallery += result.cams
+        gallery = [(image_file(result.occluded_crop), "model input")]
+        gallery += [(image_file(picture), caption) for picture, caption in result.cams]
         summary = occlusion_summary(
             result.clean_head_probs, result.occluded_head_probs, names, request.describe() or None, result.clean_fused, result.fused
         )
@@ -135,9 +136,9 @@ class DemoActions:
             summary = "⚠️ **This model is untrained: the numbers below are meaningless.**\n\n" + summary
         face = result.faces[result.index]
         return (
-            draw_faces(photo, result.faces, result.index),
-            face_zoom(photo, face),
-            face_zoom(result.occluded_photo, face),
+            image_file(draw_faces(photo, result.faces, result.index)),
+            image_file(face_zoom(photo, face)),
+            image_file(face_zoom(result.occluded_photo, face)),
             picker,
             label_dict(result.clean_fused, names),
             label_dict(result.fused, names),
@@ -217,10 +218,10 @@ class DemoActions:
         crop = to_display(aligned.image)
         heads = len(smap.heads)
         regions = ("top-left", "top-right", "bottom-left", "bottom-right") if heads == 4 else ("head",) * heads
-        items = [(heat_overlay(crop, smap.fused), f"fused · max drop {max(smap.fused.max(), 0):.0%}")]
+        items = [(image_file(heat_overlay(crop, smap.fused)), f"fused · max drop {max(smap.fused.max(), 0):.0%}")]
         for k, heat in enumerate(smap.heads):
             picture = draw_region_grid(heat_overlay(crop, heat), k if heads == 4 else None)
-            items.append((picture, f"{regions[k]} · max drop {max(heat.max(), 0):.0%}"))
+            items.append((image_file(picture), f"{regions[k]} · max drop {max(heat.max(), 0):.0%}"))
         note = (
             f"Where hiding a {patch_px}px patch ({fill}) over the aligned face lowers P({smap.class_name}), "
             f"the clean prediction: red = the largest drop of that map (its value is in the caption), blue = none. "

@@ -57,7 +57,8 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
     actions = DemoActions(bank)
     labels = [c.label for c in choices]
     kinds = occluder_kinds()
-    with gr.Blocks(title="alfj-fer: occlusion-aware expression recognition") as demo:
+    # delete_cache: Gradio's copies of uploads and results older than an hour go, checked hourly
+    with gr.Blocks(title="alfj-fer: occlusion-aware expression recognition", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO)
         with gr.Tab("Analyse a face", id="analyse"):
             with gr.Row(equal_height=False):
@@ -108,7 +109,7 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             with gr.Row(equal_height=False):
                 votes = gr.Plot(label="Region heads' votes", elem_id="fer-votes", scale=1)
                 cams = gr.Gallery(
-                    label="Model input, then Grad-CAM++ of the fused decision and of each region head (class it votes for)",
+                    label="Model input · Grad-CAM++ of the fused decision, then each head",
                     columns=3,
                     height="auto",
                     object_fit="contain",

@@ -36,11 +36,11 @@ def occlusion_summary(
     parts = []
     if c_top == o_top:
         delta = o_fused[o_top] - c_fused[c_top]
-        verb = "rose" if delta > 0.005 else "fell" if delta < -0.005 else "stayed"
-        parts.append(
-            f"With **{occluder}**, the prediction stays **{names[o_top]}**; its confidence {verb} "
-            f"from {c_fused[c_top]:.0%} to {o_fused[o_top]:.0%}."
-        )
+        if abs(delta) < 0.005:
+            change = f"its confidence stayed at {o_fused[o_top]:.0%}"
+        else:
+            change = f"its confidence {'rose' if delta > 0 else 'fell'} from {c_fused[c_top]:.0%} to {o_fused[o_top]:.0%}"
+        parts.append(f"With **{occluder}**, the prediction stays **{names[o_top]}**; {change}.")
     else:
         parts.append(
             f"With **{occluder}**, the prediction changes from **{names[c_top]}** ({c_fused[c_top]:.0%}) "

@@ -1,0 +1,59 @@
+"""Output images as files written atomically, for Gradio to serve.
+
+Gradio saves a NumPy output under a name derived from its bytes and rewrites that file in place;
+two concurrent requests with identical results (the same photo, twice) then race, and a client can
+download the file while it is being rewritten (0 bytes; seen in `benchmarks/load.py`). Handing Gradio
+a path instead makes it copy the file into its cache under a temporary name and rename it into place.
+Files here are content-addressed too (identical images share one file) and written the same way;
+files older than an hour are removed now and then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+MAX_AGE_S = 3600
+_CLEAN_EVERY = 200
+_dir = Path(tempfile.gettempdir()) / f"fer-ui-{os.getpid()}"
+_lock = threading.Lock()
+_count = 0
+
+
+def image_file(image: np.ndarray, fmt: str = "webp") -> str:
+    """Write an RGB uint8 image (WebP, quality 90, or PNG) and return its path."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format=fmt.upper(), **({"quality": 90} if fmt == "webp" else {}))
+    data = buf.getvalue()
+    _dir.mkdir(parents=True, exist_ok=True)
+    path = _dir / f"{hashlib.sha256(data).hexdigest()[:24]}.{fmt}"
+    if not path.exists():
+        fd, staging = tempfile.mkstemp(dir=_dir, prefix=".staging-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
+    _maybe_clean()
+    return str(path)
+
+
+def _maybe_clean() -> None:
+    global _count
+    with _lock:
+        _count += 1
+        if _count % _CLEAN_EVERY:
+            return
+    cutoff = time.time() - MAX_AGE_S
+    for old in _dir.glob("*"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
