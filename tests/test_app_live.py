@@ -50,7 +50,10 @@ def _top(label: dict) -> tuple[str, float]:
 
 def test_server_lists_every_endpoint(client, app_server):
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    assert {"/predict", "/analyse", "/analyse_upload", "/analyse_face", "/model_info", "/placements", "/sweep", "/sensitivity"} <= names
+    assert {
+        "/predict", "/analyse", "/analyse_upload", "/analyse_example", "/analyse_face",
+        "/model_info", "/model_info_on_load", "/placements", "/sweep", "/sensitivity",
+    } <= names
     assert app_server.ready_after_s is not None
 
 
@@ -68,11 +71,14 @@ def test_predict_endpoint(client, photo_path):
 def test_model_info_endpoints(client):
     text = client.predict(REFERENCE, api_name="/model_info")
     assert "Pretrained reference classifier" in text and "Provenance" in text
+    assert client.predict(REFERENCE, api_name="/model_info_on_load") == text
     from fer.ui.models import UNTRAINED_MODEL, UNTRAINED_NOTE
 
     text = client.predict(f"{UNTRAINED_MODEL} – {UNTRAINED_NOTE}", api_name="/model_info")
     assert "Untrained (random weights)" in text and "mean nothing" in text
-    assert client.predict("surgical_mask", api_name="/placements") is not None
+    hands = client.predict("hand_mouth", api_name="/placements")
+    assert hands["visible"] is True and [c[0] for c in hands["choices"]] == ["random", "left", "right"]
+    assert client.predict("surgical_mask", api_name="/placements")["visible"] is False
 
 
 def test_analyse_with_mask_and_drawing(client, photo_path, tmp_path):
@@ -109,8 +115,9 @@ def test_face_picker_and_upload_endpoints(client, photo_path, astronaut, tmp_pat
     out = client.predict(_editor(str(path)), REFERENCE, "none", None, 0.5, 0, "as drawn", "face 2", api_name="/analyse_face")
     assert out[3]["visible"] is True and len(out[3]["choices"]) == 2 and out[3]["value"] == "face 2"
     assert "showing face 2" in out[-1]
-    out = client.predict(_editor(str(path)), REFERENCE, "none", None, 0.5, 0, "as drawn", "face 2", api_name="/analyse_upload")
-    assert out[3]["value"].startswith("face 1")  # a new photo starts from its largest face
+    for endpoint in ("/analyse_upload", "/analyse_example"):
+        out = client.predict(_editor(str(path)), REFERENCE, "none", None, 0.5, 0, "as drawn", "face 2", api_name=endpoint)
+        assert out[3]["value"].startswith("face 1")  # a new photo starts from its largest face
 
 
 def test_robustness_endpoints(client, photo_path):
