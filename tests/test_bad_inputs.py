@@ -324,7 +324,20 @@ def test_app_images(item, app, client):
     assert app.alive() and app.answers()
 
 
-@pytest.mark.parametrize("item", IMAGES, ids=_ids(IMAGES))
+# Known bug (reported to the demo's owner): the photo editor is a gr.ImageEditor(type="numpy"), so Gradio
+# decodes the upload itself before fer.io sees it: broken files get Gradio's generic error, and EXIF
+# orientation / 16-bit PNGs are mishandled. Marked non-strict xfail so the fix shows up as XPASS.
+EDITOR_DECODES_UPLOADS = {"corrupt.jpg", "corrupt.png", "truncated.jpg", "truncated.png", "empty.jpg", "text.jpg",
+                          "page.png", "vector.svg", "doc.pdf", "bomb.png", "gray16.png", "exif_rotated.jpg"}
+EDITOR_CASES = [
+    pytest.param(i, id=i.name, marks=pytest.mark.xfail(
+        reason="app editor: Gradio decodes uploads (type='numpy') instead of fer.io", strict=False))
+    if i.name in EDITOR_DECODES_UPLOADS else pytest.param(i, id=i.name)
+    for i in IMAGES
+]
+
+
+@pytest.mark.parametrize("item", EDITOR_CASES)
 def test_app_editor_images(item, app, client):
     """The same files uploaded into the photo editor of the "Analyse a face" tab."""
     from gradio_client import handle_file
