@@ -36,6 +36,8 @@ def add_arguments(parser) -> None:
                         help="with --photos: which --model's clean predictions are the labels (default: the first)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="robustness_report", help="output folder (default: robustness_report)")
+    parser.add_argument("--device", default="cpu", help="torch device for the models (cpu, cuda, cuda:1)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -68,7 +70,13 @@ def run(args) -> int:
     if args.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
     conditions = default_conditions(_occluders(args.occluders), _floats(args.severities), not args.no_region_blocks)
-    models = [load_model(m) for m in args.model]
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError("--threads must be at least 1")
+        import torch
+
+        torch.set_num_threads(args.threads)
+    models = [load_model(m, args.device) for m in args.model]
     crop = args.crop_size or min(224, max(m.config.preprocess.input_size for m in models))
     if not 16 <= crop <= 1024:
         raise InputError("--crop-size must be between 16 and 1024")

@@ -19,10 +19,10 @@ from fer.robustness.samples import Samples
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
 
-def load_model(spec: str):
+def load_model(spec: str, device: str = "cpu"):
     from fer.predictor import get_model
 
-    return get_model(str(spec))
+    return get_model(str(spec), device)
 
 
 def _resize(img: np.ndarray, size: int) -> np.ndarray:
