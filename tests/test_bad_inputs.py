@@ -228,8 +228,7 @@ def test_cli_checkpoints(item, sandbox, capsys):
 @pytest.mark.parametrize("item", NAMES, ids=_ids(NAMES))
 def test_cli_model_names(item, sandbox, capsys):
     code, out, err = _cli(["predict", "--model", item.value, CONTROL], capsys)
-    # `fer predict --model ""` falls back to the default model; an unknown name must fail
-    _check_cli(code, err, "error" if item.value else "any", "predict --model")
+    _check_cli(code, err, "error", "predict --model")  # an empty name is refused too, not defaulted
     code, out, err = _cli(["robustness", "--model", item.value, "--data", "synthfer", "--limit", "2",
                            "--out", sandbox / "rob"], capsys)
     _check_cli(code, err, "error", "robustness --model")
@@ -324,17 +323,7 @@ def test_app_images(item, app, client):
     assert app.alive() and app.answers()
 
 
-# Known bug (reported to the demo's owner): the photo editor is a gr.ImageEditor(type="numpy"), so Gradio
-# decodes the upload itself before fer.io sees it: broken files get Gradio's generic error, and EXIF
-# orientation / 16-bit PNGs are mishandled. Marked non-strict xfail so the fix shows up as XPASS.
-EDITOR_DECODES_UPLOADS = {"corrupt.jpg", "corrupt.png", "truncated.jpg", "truncated.png", "empty.jpg", "text.jpg",
-                          "page.png", "vector.svg", "doc.pdf", "bomb.png", "gray16.png", "exif_rotated.jpg"}
-EDITOR_CASES = [
-    pytest.param(i, id=i.name, marks=pytest.mark.xfail(
-        reason="app editor: Gradio decodes uploads (type='numpy') instead of fer.io", strict=False))
-    if i.name in EDITOR_DECODES_UPLOADS else pytest.param(i, id=i.name)
-    for i in IMAGES
-]
+EDITOR_CASES = [pytest.param(i, id=i.name) for i in IMAGES]
 
 
 @pytest.mark.parametrize("item", EDITOR_CASES)

@@ -196,7 +196,8 @@ def test_options_are_recorded_and_validated():
     assert model.config.arch["eca_kernel"] == 3 and model.eca.kernel_size == 3
     assert len(model.local_stages) == 1
     assert model.region_attention[0].channel.mlp[0].out_features == 512 // 8
-    assert len(create_model("alfj_resnet18").local_stages) == 4
+    assert len(create_model("alfj_resnet18").local_stages) == 1  # shared stage 4 by default
+    assert len(create_model("alfj_resnet18", local_stage="separate").local_stages) == 4
     with pytest.raises(TypeError, match="unknown option"):
         create_model("alfj_resnet18", not_an_option=1)
     with pytest.raises(ValueError):

@@ -118,7 +118,7 @@ def test_torchvision_msceleb_layout_with_wrapper_and_module_prefix(tmp_path):
     state = _torchvision_state("resnet18", 12666)  # any fc size
     path = tmp_path / "resnet18_msceleb.pth"
     torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}, "epoch": 40}, path)
-    model = create_model("alfj_resnet18")
+    model = create_model("alfj_resnet18", local_stage="separate")
     report = load_backbone_weights(model, path, verbose=False)
     assert report.layout == "torchvision"
     assert set(report.skipped) == {"fc.weight", "fc.bias"}
@@ -239,7 +239,7 @@ def test_evolve_ir50_layout(tmp_path):
     state = _evolve_ir50_state()
     path = tmp_path / "backbone_ir50_ms1m_epoch120.pth"
     torch.save(state, path)
-    model = create_model("alfj_ir50")
+    model = create_model("alfj_ir50", local_stage="separate")
     report = load_backbone_weights(model, path, verbose=False)
     assert report.layout == "ir50"
     assert set(report.skipped) == {k for k in state if k.startswith("output_layer.")}

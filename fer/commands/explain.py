@@ -60,7 +60,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
     predictor = Predictor(
-        args.checkpoint or args.model or DEFAULT_MODEL, detector=args.detector, device=args.device,
+        args.checkpoint or (args.model if args.model is not None else DEFAULT_MODEL), detector=args.detector, device=args.device,
         max_faces=args.max_faces,
     )  # fmt: skip
     photo = load_image(args.image)

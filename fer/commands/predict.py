@@ -24,7 +24,7 @@ def run(args) -> int:
     from fer.predictor import DEFAULT_MODEL, Predictor
 
     predictor = Predictor(
-        args.checkpoint or args.model or DEFAULT_MODEL,
+        args.checkpoint or (args.model if args.model is not None else DEFAULT_MODEL),
         detector=args.detector,
         device=args.device,
         max_faces=args.max_faces,

@@ -44,7 +44,7 @@ class ALFJOptions:
     eca_kernel: int | None = None  # None: ECA paper's adaptive rule (k=5 for 1024 and 256 channels)
     split: bool = True  # 2x2 local split with four heads; False: one global head
     odd_split: str = "first_larger"  # odd grid: middle row/col goes to the top/left regions; or "overlap"
-    local_stage: str = "separate"  # each region gets its own copy of stage 4 (as MA-Net); or "shared"
+    local_stage: str = "shared"  # one stage 4 run on each region (the regions stacked); or "separate" copies (as MA-Net)
     use_cbam: bool = True  # mixed (channel + spatial) attention per region
     cbam_reduction: int = 16  # CBAM paper's default
     cbam_spatial_kernel: int = 7
@@ -62,8 +62,8 @@ class ALFJOptions:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.caffe_resnet and self.backbone != "resnet50":
             raise ValueError("caffe_resnet applies to the resnet50 backbone only")
-        if not self.split and (self.use_cbam or self.local_stage != "separate"):
-            raise ValueError("use_cbam and local_stage apply only with split=True")
+        if not self.split and self.use_cbam:
+            raise ValueError("use_cbam applies only with split=True (local_stage is ignored without a split)")
 
 
 def split_bounds(size: int, mode: str = "first_larger") -> tuple[slice, slice]:

@@ -70,6 +70,7 @@ def save_checkpoint(model: FERModel, path: str | os.PathLike, extra_metadata: di
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata=metadata)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

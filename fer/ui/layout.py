@@ -18,6 +18,7 @@ import gradio as gr
 
 from fer.ui.analysis import AS_DRAWN
 from fer.ui.callbacks import DemoActions, user_errors
+from fer.ui.editor import PhotoEditor
 from fer.ui.models import ModelBank, ModelChoice
 from fer.ui.occluders import NO_OCCLUDER, occluder_kinds, placement_choices
 
@@ -63,7 +64,7 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
         with gr.Tab("Analyse a face", id="analyse"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=5):
-                    editor = gr.ImageEditor(
+                    editor = PhotoEditor(
                         label="Photo (paint on it to hide parts of the face)",
                         sources=("upload", "webcam", "clipboard"),
                         type="numpy",
