@@ -24,3 +24,16 @@ def astronaut():
     from skimage import data
 
     return data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a test module, restored afterwards. On a shared 2-core machine
+    two threads fighting for the cores made MTCNN, Grad-CAM and the tiny training runs several times
+    slower (measured 4-30x under load)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

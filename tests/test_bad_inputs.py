@@ -82,15 +82,7 @@ def sandbox(tmp_path, monkeypatch, corpus_snapshot):
     assert not sentinel_path(CONTROL.parent).exists(), "a malicious pickle was unpickled"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """2 shared cores: one torch thread is several times faster than two fighting for them."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,7 @@ import fer.face.insightface_backend as ifb
 from fer.errors import InputError, ModelNotFoundError
 from fer.face import Face, detect, resolve_backend
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """MTCNN runs hundreds of tiny ops: on a busy 2-core machine thread-pool hand-offs cost more
-    than they save (measured 4x slower with 2 threads under load). Restored afterwards."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # Ground truth measured by eye on an 8x enlarged grid of skimage's astronaut (x, y in photo

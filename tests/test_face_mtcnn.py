@@ -12,15 +12,7 @@ import torch
 from fer.errors import CheckpointError
 from fer.face.mtcnn import MTCNN, WEIGHTS_PATH, _nms_min, get_mtcnn
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """MTCNN runs hundreds of tiny ops: on a busy 2-core machine thread-pool hand-offs cost more
-    than they save (measured 4x slower with 2 threads under load). Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 REFERENCE = Path(__file__).parent / "data" / "mtcnn_reference.json"

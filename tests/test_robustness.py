@@ -42,13 +42,7 @@ class TinyRegionNet(FERModel):
         return ModelOutput(torch.stack([hd(tap(p).flatten(1)) for hd, tap, p in zip(self.heads, self.region_taps, parts)], 1))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """2 shared cores: one torch thread is several times faster than two fighting for them."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _train(seed: int = 0, n: int = 1400, epochs: int = 15) -> TinyRegionNet:
