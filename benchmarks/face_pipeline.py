@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import interleaved
 
 
 def _photo_640x480() -> np.ndarray:
@@ -57,18 +57,6 @@ def _model_forward():
     return run, name
 
 
-def _interleaved(fns: list, repeats: int) -> list[float]:
-    for fn in fns:  # warm-up: weights loaded, oneDNN primitives cached
-        fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            times[i].append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
-
-
 def main(repeats: int = 5) -> list[dict]:
     from fer.face import align, detect
 
@@ -79,7 +67,7 @@ def main(repeats: int = 5) -> list[dict]:
     n_crowd = len(detect(crowd, backend="mtcnn"))
 
     forward, model_name = _model_forward()
-    t_model, t_pipe, t_det, t_align, t_crowd = _interleaved(
+    t_model, t_pipe, t_det, t_align, t_crowd = interleaved(
         [
             forward,
             lambda: align(photo, detect(photo, backend="mtcnn")[0], 224),
@@ -88,6 +76,7 @@ def main(repeats: int = 5) -> list[dict]:
             lambda: detect(crowd, backend="mtcnn"),
         ],
         repeats,
+        statistics.median,
     )
     b = "face_pipeline"
     ref = f"{model_name} forward @224 (median {t_model * 1000:.0f} ms)"

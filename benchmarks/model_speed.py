@@ -12,11 +12,11 @@ often (cheap, and noisier).
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Iterator
 
 import torch
 import torchvision
+from _timing import interleaved
 
 from fer.models import create_model, joint_loss
 
@@ -43,20 +43,6 @@ def _train_fn(model, x, y, is_fer):
     return run
 
 
-def _interleaved(fns: list, repeats: int) -> list[float]:
-    """Best time of each function over `repeats` interleaved rounds (the minimum is the estimate least
-    affected by other processes on a shared machine)."""
-    for fn in fns:  # warm-up (allocator, oneDNN primitive caches)
-        fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            times[i].append(time.perf_counter() - t0)
-    return [min(t) for t in times]
-
-
 def iter_rows(
     model_name: str = "alfj_resnet50",
     batches: tuple[int, ...] = (1, 32),
@@ -80,7 +66,7 @@ def iter_rows(
             m.eval()
         fns = [_forward_fn(m, x, True) for m in variants.values()] + [_forward_fn(ref, x, False)]
         reps = repeats * 5 if batch == 1 else repeats
-        *t_fer, t_ref = _interleaved(fns, reps)
+        *t_fer, t_ref = interleaved(fns, reps)
         for name, t in zip(variants, t_fer):
             yield (
                 {
@@ -96,7 +82,7 @@ def iter_rows(
         for m in (*variants.values(), ref):
             m.train()
         fns = [_train_fn(m, x, y, True) for m in variants.values()] + [_train_fn(ref, x, y, False)]
-        *t_fer, t_ref = _interleaved(fns, repeats)
+        *t_fer, t_ref = interleaved(fns, repeats)
         n = x.shape[0]
         for name, t in zip(variants, t_fer):
             yield (

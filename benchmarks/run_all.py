@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="benchmark script names (without .py)")
     parser.add_argument("--skip", nargs="*", default=[], help="benchmark script names to skip")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(HERE.parent))
+    sys.path[:0] = [str(HERE), str(HERE.parent)]  # the shared _timing helper, and the fer package
     rows, failed = [], []
     for path in _scripts():
         if (args.only and path.stem not in args.only) or path.stem in args.skip:
