@@ -21,12 +21,15 @@ from fer.models.base import REGION_NAMES, FERModel
 
 @torch.no_grad()
 def predict(model: FERModel, data: LabeledSet, batch_size: int = 128, device: str | torch.device = "cpu",
-            workers: int = 0, progress: bool = False, channels_last: bool = False) -> np.ndarray:
-    """Head logits (N, R, C) as float32 numpy, in the data set's order."""
+            workers: int = 0, progress: bool = False, channels_last: bool = False,
+            return_probs: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Head logits (N, R, C) as float32 numpy, in the data set's order; with `return_probs`, also
+    the model's fused probabilities (N, C) (`ModelOutput.probs`: for a reference model, its own
+    classifier's output rather than the mean of the head softmaxes)."""
     model.eval()
     ds = TorchImages(data, model.config.preprocess)
     dl = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
-    out = []
+    out, fused = [], []
     it = dl
     if progress:
         from tqdm import tqdm
@@ -36,10 +39,14 @@ def predict(model: FERModel, data: LabeledSet, batch_size: int = 128, device: st
         x = x.to(device)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        out.append(model(x).head_logits.float().cpu())
+        output = model(x)
+        out.append(output.head_logits.float().cpu())
+        fused.append(output.probs.float().cpu())
     if not out:
-        return np.zeros((0, model.num_heads, model.config.num_classes), np.float32)
-    return torch.cat(out).numpy()
+        empty = np.zeros((0, model.num_heads, model.config.num_classes), np.float32)
+        return (empty, empty[:, 0]) if return_probs else empty
+    logits = torch.cat(out).numpy()
+    return (logits, torch.cat(fused).numpy()) if return_probs else logits
 
 
 def confusion(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -49,13 +56,16 @@ def confusion(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndar
     return cm
 
 
-def metrics(head_logits: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...] | list[str]) -> dict:
-    """Accuracy figures of the fused prediction (argmax of the mean head softmax) and of each head."""
+def metrics(head_logits: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...] | list[str],
+            fused: np.ndarray | None = None) -> dict:
+    """Accuracy figures of the fused prediction and of each head. The fused probabilities are
+    `fused` when given (the model's own `ModelOutput.probs`), else the mean of the head softmaxes."""
     c = len(class_names)
-    z = head_logits - head_logits.max(-1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(-1, keepdims=True)
-    fused = p.mean(1)
+    if fused is None:
+        z = head_logits - head_logits.max(-1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(-1, keepdims=True)
+        fused = p.mean(1)
     pred = fused.argmax(1)
     cm = confusion(pred, labels, c)
     support = cm.sum(1)
@@ -85,8 +95,8 @@ def evaluate(model: FERModel, data: LabeledSet, **kw) -> dict:
             f"the data set's classes {list(data.class_names)} do not match the model's {list(model.config.class_names)}; "
             "choose the matching number of classes (e.g. --num-classes 7)"
         )
-    logits = predict(model, data, **kw)
-    m = metrics(logits, data.labels, data.class_names)
+    logits, fused = predict(model, data, return_probs=True, **kw)
+    m = metrics(logits, data.labels, data.class_names, fused)
     m["dataset"] = {"name": data.name, "split": data.split, "source": data.source}
     return m
 

@@ -158,12 +158,6 @@ def clear_model_cache() -> None:
 # ----------------------------------------------------------------------------- fusion
 
 
-def fused_probs(output: ModelOutput) -> torch.Tensor:
-    """(B, C) probabilities the Predictor reports: the original classifier's output for reference
-    models (they carry `whole_logits`), the mean of the heads' probabilities otherwise."""
-    return output.probs
-
-
 def fusion_rule(output: ModelOutput) -> str:
     return FUSION_WHOLE if getattr(output, "whole_logits", None) is not None else FUSION_HEAD_MEAN
 
@@ -303,7 +297,7 @@ class Predictor:
             batch = torch.stack([eval_transform(a, pp) for a in arrays[start : start + self.batch_size]])
             output = self.model(batch.to(self.device))
             fusion = fusion_rule(output)
-            fused = np.concatenate([fused, fused_probs(output).float().cpu().numpy()])
+            fused = np.concatenate([fused, output.probs.float().cpu().numpy()])
             heads = np.concatenate([heads, output.head_probs.float().cpu().numpy()])
         return fused, heads, fusion
 

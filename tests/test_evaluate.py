@@ -37,6 +37,16 @@ def test_fused_and_per_head_accuracy():
     assert m["confusion_matrix"] == [[1, 0, 0], [0, 2, 0], [0, 0, 1]]
 
 
+def test_fused_probabilities_given_by_the_model_are_used():
+    """A reference model's fused decision is its own classifier (ModelOutput.probs), not the head mean."""
+    z = _logits([[0, 0, 0, 1]], strength=(5.0,))  # the head mean says class 0
+    own = np.array([[0.1, 0.8, 0.1]], np.float32)  # the model's own fused output says class 1
+    assert metrics(z, np.array([0]), ("a", "b", "c"))["accuracy"] == 1.0
+    m = metrics(z, np.array([0]), ("a", "b", "c"), fused=own)
+    assert m["accuracy"] == 0.0 and m["confusion_matrix"][0] == [0, 1, 0]
+    assert m["per_head_accuracy"]["top-left"] == 1.0  # heads are still scored on their own logits
+
+
 def test_mean_class_accuracy_and_confusion():
     z = _logits([[0], [0], [0], [1], [2]], c=4)
     labels = np.array([0, 0, 1, 1, 2])

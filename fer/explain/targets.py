@@ -4,7 +4,7 @@ pytorch-grad-cam iterates over the batch of the wrapped model's output and calls
 on one sample's output. `HeadsAndFused` returns (B, R + 1, C): the R head logits, then the
 fused log-odds, so one forward pass serves every target.
 
-The fused decision follows `fer.predictor.fused_probs`: softmax of the model's own whole-face
+The fused decision is `ModelOutput.probs`: softmax of the model's own whole-face
 logits when its output carries them (the reference models), else the mean of the heads'
 softmaxes (the paper's decision-level fusion, `ModelOutput.probs`). The map explains the
 log-odds of the fused probability, log p - log(1 - p): for one softmax classifier that is

@@ -1,7 +1,7 @@
 """Batched inference on aligned uint8 crops, with each model's own preprocessing.
 
 Preprocessing is `fer.data.transforms.eval_transform` (what evaluation and the Predictor use),
-and the fused probabilities follow `fer.predictor.fused_probs`: the mean of the heads'
+and the fused probabilities are `ModelOutput.probs`: the mean of the heads'
 probabilities for project models, the original classifier's output for reference models.
 """
 
@@ -21,11 +21,6 @@ def to_model_input(crops: np.ndarray, model: FERModel) -> torch.Tensor:
     return torch.stack([eval_transform(c, pp) for c in crops])
 
 
-def _fused(output) -> torch.Tensor:
-    whole = getattr(output, "whole_logits", None)
-    return torch.softmax(whole, dim=-1) if whole is not None else output.probs
-
-
 @torch.inference_mode()
 def probs_of_crops(model: FERModel, crops: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(fused (N, C), per-head (N, R, C)) probabilities for a stack of crops, `batch_size` at a time."""
@@ -33,7 +28,7 @@ def probs_of_crops(model: FERModel, crops: np.ndarray, batch_size: int = 64) -> 
     fused, heads = [], []
     for start in range(0, len(crops), max(1, batch_size)):
         out = model(to_model_input(crops[start : start + batch_size], model).to(device))
-        fused.append(_fused(out).float().cpu().numpy())
+        fused.append(out.probs.float().cpu().numpy())
         heads.append(out.head_probs.float().cpu().numpy())
     if not heads:
         c = len(model.config.class_names)
