@@ -1,7 +1,7 @@
 """Face pipeline cost relative to the model: detection + alignment on a 640×480 photo vs one forward
 pass of alfj_resnet50 at 224×224 (batch 1), measured interleaved in one process, medians kept.
 
-Target: detect + align ≤ 1.0× the model forward (the face pipeline must not dominate a prediction).
+No target is set for this ratio (issue 4 asks for the figure); it is reported as information.
 Also reported: detection alone, alignment alone, and detection on a 20-face photo of the same size.
 
     python benchmarks/face_pipeline.py [--repeats 5]
@@ -81,7 +81,7 @@ def main(repeats: int = 5) -> list[dict]:
     b = "face_pipeline"
     ref = f"{model_name} forward @224 (median {t_model * 1000:.0f} ms)"
     return [
-        {"benchmark": b, "metric": f"detect+align 640x480 / {ref}", "value": t_pipe / t_model, "target": "<= 1.0"},
+        {"benchmark": b, "metric": f"detect+align 640x480 / {ref}", "value": t_pipe / t_model, "target": "info"},
         {"benchmark": b, "metric": "detect (MTCNN) 640x480 / model forward", "value": t_det / t_model, "target": "info"},
         {"benchmark": b, "metric": "align 224 / model forward", "value": t_align / t_model, "target": "info"},
         {"benchmark": b, "metric": f"detect 640x480 with 20 faces ({n_crowd} found) / model forward",
