@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import pkgutil
 import sys
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # library warnings (e.g. "this model has no trained weights") reach the user once, plainly
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0

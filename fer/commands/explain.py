@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 NAME = "explain"
@@ -64,8 +63,6 @@ def run(args) -> int:
         max_faces=args.max_faces,
     )  # fmt: skip
     photo = load_image(args.image)
-    if predictor.warning:
-        print(f"WARNING: {predictor.warning}", file=sys.stderr)
     if args.aligned:
         faces = [(None, photo)]
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 NAME = "predict"
 HELP = "predict the expression of each face in an image (fused prediction and the four region heads)"
@@ -40,8 +39,6 @@ def run(args) -> int:
             "faces": [p.to_dict() for p in predictions],
         }, indent=2))  # fmt: skip
         return 0
-    if predictor.warning:
-        print(f"WARNING: {predictor.warning}", file=sys.stderr)
     print(f"model: {predictor.config.name} ({'trained' if predictor.trained else 'UNTRAINED'})")
     print(f"provenance: {predictor.provenance}")
     if not predictions:
