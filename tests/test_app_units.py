@@ -47,11 +47,14 @@ def test_checkpoints_from_fer_weights_are_labelled_honestly(tmp_path, monkeypatc
     model.config.trained = True
     model.config.provenance = "trained in a test on nothing at all"
     save_checkpoint(model, tmp_path / "sub" / "trained.safetensors")
+    model.config.provenance = "trained by fer train on SynthFER (synthetic)"
+    save_checkpoint(model, tmp_path / "synthetic.safetensors")
     (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint")
     monkeypatch.setenv("FER_WEIGHTS", str(tmp_path))
     choices = models.discover_models(include_untrained=False)
     by_file = {c.source.rsplit("/", 1)[-1]: c for c in choices if c.kind == "checkpoint"}
-    assert set(by_file) == {"random.safetensors", "trained.safetensors"}  # junk skipped, not fatal
+    assert set(by_file) == {"random.safetensors", "trained.safetensors", "synthetic.safetensors"}  # junk skipped
+    assert "synthetic" in by_file["synthetic.safetensors"].label and "(trained)" not in by_file["synthetic.safetensors"].label
     assert by_file["trained.safetensors"].trained and "(trained)" in by_file["trained.safetensors"].label
     assert not by_file["random.safetensors"].trained and models.UNTRAINED_NOTE in by_file["random.safetensors"].label
     default = models.default_choice(choices)

@@ -66,6 +66,8 @@ def _checkpoint_choice(path: Path, kind: str) -> ModelChoice | None:
         return None
     trained, name, provenance = bool(config.trained), config.name, config.provenance
     status = "trained" if trained else UNTRAINED_NOTE
+    if trained and "synthfer" in provenance.lower():  # never let a synthetic-data model pass for a real one
+        status = "trained on synthetic SynthFER faces only"
     return ModelChoice(f"{name} · {path.name} ({status})", str(path), kind, trained, provenance)
 
 
