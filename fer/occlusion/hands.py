@@ -280,6 +280,14 @@ def _canvas(ctx: RenderContext) -> Canvas:
     return Canvas(ctx.geom, (-3.8, 3.8, -2.4, 6.5), ppu=float(np.clip(ctx.geom.ipd, 24, 110)))
 
 
+def _render(ctx: RenderContext, paint) -> Layer:
+    """A fresh canvas, `paint(hand_painter)` on it, then the shared skin shading and feathering."""
+    canvas = _canvas(ctx)
+    hp = _HandPainter(canvas)
+    paint(hp)
+    return _finish(ctx, canvas, hp)
+
+
 @register(
     "hand_mouth", "hands",
     "a hand across the mouth, back of the hand to the camera, fingers pointing across the face",
@@ -294,10 +302,7 @@ def hand_mouth(ctx: RenderContext) -> Layer:
     origin = np.array([mouth[0] + side * 0.5, mouth[1] + 0.14 - 0.1 * s])
     pose = HandPose(origin, 180 if side > 0 else 0, scale, mirror=side > 0)
     pose.rot = pose.rot @ _rot(side * 8)
-    canvas = _canvas(ctx)
-    hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0), sleeve=_sleeve(ctx), rng=ctx.rng)
-    return _finish(ctx, canvas, hp)
+    return _render(ctx, lambda hp: _open_hand(hp, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0), sleeve=_sleeve(ctx), rng=ctx.rng))
 
 
 def _rot(deg: float) -> np.ndarray:
@@ -317,10 +322,7 @@ def hand_eye(ctx: RenderContext) -> Layer:
     eye = ctx.geom.to_canon(ctx.geom.landmarks[:2])[0 if side < 0 else 1]
     origin = eye + np.array([side * (0.22 - 0.14 * s), -0.42])
     pose = HandPose(origin, -90 - side * 12, scale, mirror=side > 0)  # thumb on the outer side
-    canvas = _canvas(ctx)
-    hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng)
-    return _finish(ctx, canvas, hp)
+    return _render(ctx, lambda hp: _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng))
 
 
 @register(
@@ -336,10 +338,7 @@ def hand_cheek(ctx: RenderContext) -> Layer:
     jaw = c[2] if side < 0 else c[14]
     origin = np.array([jaw[0] + side * (0.1 - 0.35 * s), 0.45])
     pose = HandPose(origin, -90 + side * 18, scale, mirror=side > 0)
-    canvas = _canvas(ctx)
-    hp = _HandPainter(canvas)
-    _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng)
-    return _finish(ctx, canvas, hp)
+    return _render(ctx, lambda hp: _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng))
 
 
 @register(
@@ -355,7 +354,4 @@ def chin_rest(ctx: RenderContext) -> Layer:
     chin = c[8]
     origin = np.array([chin[0] + side * 0.12, chin[1] + 0.05 - 0.55 * s])
     pose = HandPose(origin, -90 + side * 8, scale, mirror=side < 0)
-    canvas = _canvas(ctx)
-    hp = _HandPainter(canvas)
-    _fist(hp, pose, scale, sleeve=_sleeve(ctx))
-    return _finish(ctx, canvas, hp)
+    return _render(ctx, lambda hp: _fist(hp, pose, scale, sleeve=_sleeve(ctx)))
