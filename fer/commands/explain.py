@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fer.commands._model_source import add_model_source, model_source
+
 NAME = "explain"
 HELP = "write Grad-CAM++ overlays (fused decision and each region head) for every face in an image"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("image", help="photo file (JPEG, PNG, ...), or an aligned face crop with --aligned")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--model", help="registered model name (see `fer models`); default: faceapi_expression")
-    source.add_argument("--checkpoint", help="a project checkpoint (.safetensors)")
+    add_model_source(parser)
     parser.add_argument("--out", required=True, help="folder for the PNG overlays (created if missing)")
     parser.add_argument("--target", default=None, help="class to explain (name or index); default: the prediction")
     parser.add_argument(
@@ -53,13 +53,13 @@ def run(args) -> int:
     from fer.errors import InputError
     from fer.explain import explain
     from fer.io import load_image
-    from fer.predictor import DEFAULT_MODEL, Predictor
+    from fer.predictor import Predictor
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
     predictor = Predictor(
-        args.checkpoint or (args.model if args.model is not None else DEFAULT_MODEL), detector=args.detector, device=args.device,
+        model_source(args), detector=args.detector, device=args.device,
         max_faces=args.max_faces,
     )  # fmt: skip
     photo = load_image(args.image)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
+from fer.commands._model_source import add_model_source, model_source
+
 NAME = "predict"
 HELP = "predict the expression of each face in an image (fused prediction and the four region heads)"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("image", help="photo file (JPEG, PNG, ...)")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--model", help="registered model name (see `fer models`); default: faceapi_expression")
-    source.add_argument("--checkpoint", help="a project checkpoint (.safetensors)")
+    add_model_source(parser)
     parser.add_argument("--detector", default="auto", help="face detector: auto, mtcnn or insightface (default auto)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces")
@@ -20,10 +20,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from fer.predictor import DEFAULT_MODEL, Predictor
+    from fer.predictor import Predictor
 
     predictor = Predictor(
-        args.checkpoint or (args.model if args.model is not None else DEFAULT_MODEL),
+        model_source(args),
         detector=args.detector,
         device=args.device,
         max_faces=args.max_faces,
