@@ -8,13 +8,13 @@ matrix and a PNG drawn with OpenCV (no kaleido/browser needed).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from fer.atomic import atomic_write_bytes
 from fer.data.base import LabeledSet, TorchImages
 from fer.models.base import REGION_NAMES, FERModel
 
@@ -102,15 +102,6 @@ def evaluate(model: FERModel, data: LabeledSet, **kw) -> dict:
 
 
 # ---------------------------------------------------------------- report files
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def confusion_png(cm: np.ndarray, class_names, title: str = "") -> np.ndarray:
     """Row-normalised confusion matrix drawn with OpenCV, RGB uint8."""
     cm = np.asarray(cm, np.float64)
@@ -158,9 +149,9 @@ def write_report(report: dict, out_dir: str | Path, stem: str = "report") -> dic
     ds = report.get("dataset", {})
     title = f"{ds.get('name', '')} {ds.get('split', '')}: fused acc {report['accuracy']:.3f}"
     paths = {"json": out / f"{stem}.json", "html": out / f"{stem}_confusion.html", "png": out / f"{stem}_confusion.png"}
-    _atomic_write_bytes(paths["json"], (json.dumps(report, indent=2) + "\n").encode())
-    _atomic_write_bytes(paths["html"], confusion_html(report["confusion_matrix"], report["class_names"], title).encode())
+    atomic_write_bytes(paths["json"], (json.dumps(report, indent=2) + "\n").encode())
+    atomic_write_bytes(paths["html"], confusion_html(report["confusion_matrix"], report["class_names"], title).encode())
     png = confusion_png(np.array(report["confusion_matrix"]), report["class_names"], title)
     ok, buf = cv2.imencode(".png", cv2.cvtColor(png, cv2.COLOR_RGB2BGR))
-    _atomic_write_bytes(paths["png"], buf.tobytes())
+    atomic_write_bytes(paths["png"], buf.tobytes())
     return {k: str(v) for k, v in paths.items()}

@@ -36,6 +36,7 @@ import torch
 import torch.distributed as dist
 import yaml
 
+from fer.atomic import atomic_write
 from fer.errors import CheckpointError, DatasetError, FERError
 
 DEFAULTS: dict[str, Any] = {
@@ -255,24 +256,9 @@ def lr_factor(cfg: dict, step: int, steps_per_epoch: int) -> float:
 
 # ------------------------------------------------------------------------------ checkpoint IO
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, fsync, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        try:  # make the rename durable
-            fd = os.open(path.parent, os.O_RDONLY)
-            os.fsync(fd)
-            os.close(fd)
-        except OSError:
-            pass
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """torch.save to a temporary file in the same folder, fsync, then os.replace (fer.atomic)."""
+    with atomic_write(path) as f:
+        torch.save(obj, f)
 
 
 def load_training_state(path: Path) -> dict:

@@ -4,7 +4,7 @@ Project checkpoints
     One safetensors file. Its metadata holds `fer_config` (the `ModelConfig` JSON: registered name,
     architecture options, class names in order, preprocessing, provenance) and `fer_format`, so the
     file alone defines a predictor: `load_checkpoint(path)` rebuilds the model with `create_model`
-    and loads the weights strictly. Writes are atomic (temporary file + `os.replace`).
+    and loads the weights strictly. Writes are atomic (`fer.atomic`).
 
 Foreign backbones (`load_backbone_weights`)
     * torchvision-style ResNet state dicts (`conv1`, `bn1`, `layer1..4`, any `fc`), bare or inside a
@@ -26,7 +26,6 @@ import json
 import os
 import pickle
 import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from fer.atomic import atomic_path
 from fer.errors import CheckpointError, FERError
 from fer.models.base import FERModel, ModelConfig, Preprocess
 
@@ -65,16 +65,8 @@ def save_checkpoint(model: FERModel, path: str | os.PathLike, extra_metadata: di
             raise CheckpointError(f"metadata key {key!r} is reserved")
         metadata[str(key)] = value if isinstance(value, str) else json.dumps(value)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
     return path
 
 

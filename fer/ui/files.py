@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fer.atomic import atomic_write_bytes
+
 MAX_AGE_S = 3600
 _CLEAN_EVERY = 200
 _dir = Path(tempfile.gettempdir()) / f"fer-ui-{os.getpid()}"
@@ -36,10 +38,7 @@ def image_file(image: np.ndarray, fmt: str = "webp") -> str:
     _dir.mkdir(parents=True, exist_ok=True)
     path = _dir / f"{hashlib.sha256(data).hexdigest()[:24]}.{fmt}"
     if not path.exists():
-        fd, staging = tempfile.mkstemp(dir=_dir, prefix=".staging-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(staging, path)
+        atomic_write_bytes(path, data, durable=False)  # a cache: atomic for readers, no fsync
     _maybe_clean()
     return str(path)
 
