@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # library warnings (e.g. "this model has no trained weights") reach the user once, plainly
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.getLogger("fer.models.pretrained").setLevel(logging.INFO)  # the backbone load report
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from fer.models.attention import CBAM, ECA
-from fer.models.backbones import BACKBONES, apply_caffe_resnet_layout, build_backbone
+from fer.models.backbones import BACKBONES, apply_caffe_resnet_layout, backbone_preprocess, build_backbone
 from fer.models.base import FERModel, ModelConfig, ModelOutput, Preprocess
 from fer.models.registry import register_model
 
@@ -171,13 +171,13 @@ def build_alfj(
     """Build a registered variant: `defaults` are the variant's options, `arch` the caller's overrides.
 
     `backbone_weights` (alias `pretrained`) is a local file only (nothing is downloaded); it is loaded
-    with `fer.models.checkpoint.load_backbone_weights`, which may switch the model to the Caffe layout.
+    with `fer.models.pretrained.load_backbone_weights`, which may switch the model to the Caffe layout.
     """
     if pretrained is not None:
         if isinstance(pretrained, bool) or not isinstance(pretrained, (str, os.PathLike)):
             raise ValueError(
                 "pretrained takes the path of a local backbone file (nothing is downloaded); "
-                "see fer.models.checkpoint.list_pretrained_inits()"
+                "see fer.models.pretrained.list_pretrained_inits()"
             )
         backbone_weights = backbone_weights or pretrained
     backbone_weights = os.fspath(backbone_weights) if backbone_weights else None
@@ -187,7 +187,7 @@ def build_alfj(
         raise TypeError(f"unknown option(s) for {name}: {unknown}; known options: {sorted(known)}")
     options = ALFJOptions(**{**defaults, **arch})
     options.validate()
-    parts_size, mean, std = _backbone_preprocess(options.backbone)
+    parts_size, mean, std = backbone_preprocess(options.backbone)
     config = ModelConfig(
         name=name,
         num_classes=num_classes,
@@ -199,18 +199,10 @@ def build_alfj(
     )
     model = ALFJNet(config, options)
     if backbone_weights:
-        from fer.models.checkpoint import load_backbone_weights
+        from fer.models.pretrained import load_backbone_weights
 
         load_backbone_weights(model, backbone_weights)
     return model
-
-
-def _backbone_preprocess(backbone: str) -> tuple[int, tuple[float, ...], tuple[float, ...]]:
-    if backbone == "ir50":
-        return 112, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
-    from fer.models.base import IMAGENET_MEAN, IMAGENET_STD
-
-    return 224, IMAGENET_MEAN, IMAGENET_STD
 
 
 def _register(name: str, family: str, description: str, **defaults: Any) -> None:

@@ -10,11 +10,15 @@
   256 channels, stride 8) form the trunk; units 21-23 (stage 4, 512 channels) the local stage.
   The trunk keeps the names `input_layer.*` and `body.<i>.*` of the original.
 
-Nothing is downloaded: weights come from `fer.models.checkpoint.load_backbone_weights`.
+`BACKBONE_SPECS` is the one home of each backbone's facts: its design input size and normalisation
+(used by the models' `Preprocess`), the foreign weight layouts that fit it, and its key map (as timm's
+`filter_fn`): a function from a foreign tensor name to the model's names. Nothing is downloaded:
+weights come from `fer.models.pretrained.load_backbone_weights`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -24,9 +28,68 @@ from torchvision.models.resnet import Bottleneck
 
 from fer.models.base import IMAGENET_MEAN, IMAGENET_STD
 
-BACKBONES = ("resnet18", "resnet50", "ir50")
 IR50_UNITS = (3, 4, 14, 3)  # units per stage (face.evoLVe get_blocks(50))
 IR50_TRUNK_UNITS = sum(IR50_UNITS[:3])  # body.0..20 in the trunk, body.21..23 in the local stage
+
+KeyMap = Callable[[str, int], "list[str] | str"]  # (source key, number of stage-4 copies) -> model keys or a reason
+
+
+def resnet_key_map(key: str, n_stages: int) -> list[str] | str:
+    """torchvision ResNet names: stem and layer1-3 into the trunk, layer4 into every stage-4 copy."""
+    head, _, rest = key.partition(".")
+    if head in ("conv1", "bn1", "layer1", "layer2", "layer3"):
+        return [f"trunk.{key}"]
+    if head == "layer4":
+        return [f"local_stages.{s}.{rest}" for s in range(n_stages)]
+    if head == "fc":
+        return "classifier of the source task, not used"
+    return "not a backbone tensor"
+
+
+def ir50_key_map(key: str, n_stages: int) -> list[str] | str:
+    """face.evoLVe IR-50 names: input layer and units 0-20 into the trunk, units 21-23 into each stage-4 copy."""
+    head, _, rest = key.partition(".")
+    if head == "input_layer":
+        return [f"trunk.{key}"]
+    if head == "body":
+        idx, _, tail = rest.partition(".")
+        if idx.isdigit():
+            i = int(idx)
+            if i < IR50_TRUNK_UNITS:
+                return [f"trunk.{key}"]
+            return [f"local_stages.{s}.{i - IR50_TRUNK_UNITS}.{tail}" for s in range(n_stages)]
+    if head == "output_layer":
+        return "face-embedding head of the source, not used"
+    return "not a backbone tensor"
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    input_size: int  # the input size the backbone was designed for
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    layouts: tuple[str, ...]  # foreign weight layouts (fer.models.pretrained) whose tensors fit it
+    key_map: KeyMap
+
+
+BACKBONE_SPECS: dict[str, BackboneSpec] = {
+    "resnet18": BackboneSpec(224, IMAGENET_MEAN, IMAGENET_STD, ("torchvision",), resnet_key_map),
+    "resnet50": BackboneSpec(224, IMAGENET_MEAN, IMAGENET_STD, ("torchvision", "vggface2"), resnet_key_map),
+    "ir50": BackboneSpec(112, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), ("ir50",), ir50_key_map),
+}
+BACKBONES = tuple(BACKBONE_SPECS)
+
+
+def backbone_spec(name: str) -> BackboneSpec:
+    if name not in BACKBONE_SPECS:
+        raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    return BACKBONE_SPECS[name]
+
+
+def backbone_preprocess(name: str) -> tuple[int, tuple[float, ...], tuple[float, ...]]:
+    """(input size, mean, std) the backbone `name` was designed for."""
+    spec = backbone_spec(name)
+    return spec.input_size, spec.mean, spec.std
 
 
 @dataclass
@@ -35,9 +98,7 @@ class BackboneParts:
     local_stage: nn.Module  # stage 4 (each region head gets a deep copy, or all share it)
     trunk_channels: int
     out_channels: int
-    input_size: int  # the input size the backbone was designed for
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    spec: BackboneSpec  # design input size, normalisation, fitting weight layouts, key map
 
 
 class ResNetTrunk(nn.Module):
@@ -80,9 +141,7 @@ def _resnet_parts(name: str) -> BackboneParts:
         local_stage=net.layer4,
         trunk_channels=trunk_channels,
         out_channels=2 * trunk_channels,
-        input_size=224,
-        mean=IMAGENET_MEAN,
-        std=IMAGENET_STD,
+        spec=BACKBONE_SPECS[name],
     )
 
 
@@ -141,13 +200,10 @@ def _ir50_parts() -> BackboneParts:
     for m in local.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-    return BackboneParts(trunk, local, 256, 512, 112, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    return BackboneParts(trunk, local, 256, 512, BACKBONE_SPECS["ir50"])
 
 
 def build_backbone(name: str) -> BackboneParts:
     """Fresh, randomly initialised trunk and local stage for `name` (one of BACKBONES)."""
-    if name in ("resnet18", "resnet50"):
-        return _resnet_parts(name)
-    if name == "ir50":
-        return _ir50_parts()
-    raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    backbone_spec(name)
+    return _ir50_parts() if name == "ir50" else _resnet_parts(name)
