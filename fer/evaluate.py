@@ -16,7 +16,8 @@ import torch
 
 from fer.atomic import atomic_write_bytes
 from fer.data.base import LabeledSet, TorchImages
-from fer.models.base import REGION_NAMES, FERModel
+from fer.models.base import FERModel
+from fer.regions import head_names
 
 
 @torch.no_grad()
@@ -71,8 +72,8 @@ def metrics(head_logits: np.ndarray, labels: np.ndarray, class_names: tuple[str,
     support = cm.sum(1)
     per_class = np.where(support > 0, np.diag(cm) / np.maximum(support, 1), np.nan)
     r = head_logits.shape[1]
-    head_names = list(REGION_NAMES) if r == 4 else [f"head{k}" for k in range(r)]
-    per_head = {head_names[k]: float((head_logits[:, k].argmax(1) == labels).mean()) if len(labels) else float("nan") for k in range(r)}
+    names = head_names(r)
+    per_head = {names[k]: float((head_logits[:, k].argmax(1) == labels).mean()) if len(labels) else float("nan") for k in range(r)}
     n = int(len(labels))
     acc = float((pred == labels).mean()) if n else float("nan")
     return {

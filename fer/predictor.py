@@ -30,7 +30,8 @@ import torch
 
 from fer.errors import CheckpointError, InputError, ModelNotFoundError
 from fer.face.types import AlignedFace, Face
-from fer.models.base import REGION_NAMES, FERModel, ModelOutput
+from fer.models.base import FERModel, ModelOutput
+from fer.regions import REGION_NAMES, head_names
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ class Predictor:
 
     @property
     def region_names(self) -> tuple[str, ...]:
-        return REGION_NAMES if self.model.num_heads == 4 else ("whole face",) * self.model.num_heads
+        return head_names(self.model.num_heads)
 
     # -- entry points --------------------------------------------------------
     def __call__(self, image) -> list[FacePrediction]:

@@ -134,7 +134,7 @@ def test_votes_figure_layout_and_agreement_colours():
 
 def test_votes_figure_single_head():
     fig = figures.votes_figure(_probs(2)[None], CLASSES)
-    assert len(fig.data) == 1 and "whole face" in fig.layout.annotations[0].text
+    assert len(fig.data) == 1 and "whole-face" in fig.layout.annotations[0].text
 
 
 def test_summary_names_flipped_heads():

@@ -55,7 +55,7 @@ def test_mean_class_accuracy_and_confusion():
     assert m["mean_class_accuracy"] == pytest.approx((1 + 0.5 + 1) / 3)  # class d absent: not averaged
     assert m["per_class_accuracy"]["d"] is None
     assert confusion(np.array([1, 2]), np.array([0, 0]), 3).tolist() == [[0, 1, 1], [0, 0, 0], [0, 0, 0]]
-    assert m["per_head_accuracy"] == {"head0": pytest.approx(0.8)}
+    assert m["per_head_accuracy"] == {"whole-face": pytest.approx(0.8)}
 
 
 def test_report_files(tmp_path):

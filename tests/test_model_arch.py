@@ -9,9 +9,10 @@ import torch
 import torch.nn.functional as F
 
 from fer.models import ModelOutput, create_model, joint_loss, list_models, model_entry
-from fer.models.alfj import split_bounds, split_regions
+from fer.models.alfj import split_regions
 from fer.models.attention import CBAM, ECA, eca_kernel_size
 from fer.models.loss import fused_log_probs
+from fer.regions import split_bounds
 
 MY_FAMILIES = ("alfj", "base", "ablation")
 MY_MODELS = [n for fam in MY_FAMILIES for n in list_models(fam)]

@@ -14,7 +14,8 @@ from fer.errors import ModelNotFoundError
 from fer.labels import CANONICAL_7
 from fer.models import create_model, list_models, model_entry
 from fer.models.reference import FACEAPI_CLASSES, FER2013_CLASSES, TO_CANONICAL, load_weights
-from fer.models.reference_regions import quadrant_slices, quadrant_weights
+from fer.models.reference_regions import SPLIT_MODE, quadrant_weights
+from fer.regions import split_slices
 
 DATA = Path(__file__).parent / "data"
 NAMES = ("faceapi_expression", "mini_xception_fer2013")
@@ -77,7 +78,7 @@ def test_quadrant_weights_partition_the_map_into_equal_quarters(h, w):
     weights = quadrant_weights(h, w)
     assert torch.allclose(weights.sum(0), torch.ones(h, w))
     assert torch.allclose(weights.sum((1, 2)), torch.full((4,), h * w / 4))
-    for k, (rows, cols) in enumerate(quadrant_slices(h, w)):
+    for k, (rows, cols) in enumerate(split_slices(h, w, SPLIT_MODE)):
         inside = torch.zeros(h, w, dtype=torch.bool)
         inside[rows, cols] = True
         assert (weights[k][~inside] == 0).all() and (weights[k][inside] > 0).all()

@@ -9,7 +9,6 @@ from fer.explain.engine import CamMaps, CapturedGradCAMPlusPlus, compute_maps
 from fer.explain.explanation import Explanation, explain
 from fer.explain.overlay import draw_regions, fused_overlay, head_overlay, heatmap_on_image, montage, photo_overlay
 from fer.explain.preprocess import to_input_tensor
-from fer.explain.regions import region_boxes
 from fer.explain.targets import FusedLogOdds, FusedLogOddsTarget, HeadLogitTarget, HeadsAndFused, SingleHead
 
 __all__ = [
@@ -29,6 +28,5 @@ __all__ = [
     "heatmap_on_image",
     "montage",
     "photo_overlay",
-    "region_boxes",
     "to_input_tensor",
 ]

@@ -13,9 +13,9 @@ import torch
 from pytorch_grad_cam import GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from fer.explain.regions import Box
 from fer.explain.targets import FusedLogOdds, SingleHead
 from fer.models.base import FERModel
+from fer.regions import Box
 
 
 class RegionSizedGradCAMPlusPlus(GradCAMPlusPlus):

@@ -19,9 +19,9 @@ from pytorch_grad_cam import GradCAMPlusPlus
 from torch import nn
 
 from fer.errors import FERError, InputError
-from fer.explain.regions import Box, cells_to_pixels, region_cells
 from fer.explain.targets import FusedLogOddsTarget, HeadLogitTarget, HeadsAndFused
 from fer.models.base import FERModel
+from fer.regions import Box
 
 LAYERS = ("local", "shared")
 HEAD_TARGETS = ("fused", "own")
@@ -175,10 +175,7 @@ def compute_maps(
 
         height, width = x.shape[-2:]
         local = layer == "local" and bool(region_taps)
-        boxes = []
-        if region_taps:
-            cells = region_cells(model, shared, regional)
-            boxes = cells_to_pixels(cells, tuple(shared.shape[-2:]), height, width)
+        boxes = model.input_regions(height, width) if region_taps else []
         jobs = [(FusedLogOddsTarget(fused_class), shared, None)]
         for k, category in enumerate(head_classes):
             jobs.append((HeadLogitTarget(k, category), regional[k] if local else shared, boxes[k] if local else None))

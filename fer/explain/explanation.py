@@ -9,9 +9,9 @@ import numpy as np
 from fer.explain.engine import CamMaps, check_model, compute_maps
 from fer.explain.photo import crop_footprint, crop_to_photo
 from fer.explain.preprocess import check_rgb_image, to_input_tensor
-from fer.explain.regions import Box
 from fer.face.types import AlignedFace
-from fer.models.base import REGION_NAMES, FERModel
+from fer.models.base import FERModel
+from fer.regions import Box, head_names
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Explanation:
 
     @property
     def head_names(self) -> tuple[str, ...]:
-        return REGION_NAMES if self.region_boxes else ("single head",)
+        return head_names(len(self.region_boxes) or 1)
 
     def boxes_on(self, height: int, width: int) -> list[Box]:
         """The region boxes scaled from input pixels to an image of the given size."""

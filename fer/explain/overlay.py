@@ -7,7 +7,7 @@ import numpy as np
 from pytorch_grad_cam.utils.image import show_cam_on_image
 
 from fer.explain.explanation import Explanation
-from fer.explain.regions import Box
+from fer.regions import Box
 
 GRID_COLOUR = (255, 255, 255)
 HIGHLIGHT_COLOUR = (255, 220, 0)

@@ -30,8 +30,8 @@ from fer.models.attention import CBAM, ECA
 from fer.models.backbones import BACKBONES, apply_caffe_resnet_layout, backbone_preprocess, build_backbone
 from fer.models.base import FERModel, ModelConfig, ModelOutput, Preprocess
 from fer.models.registry import register_model
+from fer.regions import ODD_SPLIT_MODES, split_bounds, split_slices
 
-ODD_SPLIT_MODES = ("first_larger", "overlap")
 LOCAL_STAGE_MODES = ("separate", "shared")
 
 
@@ -64,20 +64,6 @@ class ALFJOptions:
             raise ValueError("caffe_resnet applies to the resnet50 backbone only")
         if not self.split and self.use_cbam:
             raise ValueError("use_cbam applies only with split=True (local_stage is ignored without a split)")
-
-
-def split_bounds(size: int, mode: str = "first_larger") -> tuple[slice, slice]:
-    """Index ranges of the first (top/left) and second (bottom/right) half of an axis of `size` cells.
-
-    Even sizes split exactly. For odd sizes, "first_larger" gives the middle cell to the first half
-    (non-overlapping, as the paper requires: 7 -> 4 + 3); "overlap" gives it to both halves
-    (equal sizes 4 + 4, so regions can be batched, at the cost of one shared row/column).
-    """
-    if size < 2:
-        raise ValueError(f"cannot split a feature map axis of size {size} into two regions; use a larger input")
-    first_end = (size + 1) // 2
-    second_start = size // 2 if mode == "overlap" else first_end
-    return slice(0, first_end), slice(second_start, size)
 
 
 def split_regions(f: torch.Tensor, mode: str = "first_larger") -> list[torch.Tensor]:
@@ -121,9 +107,7 @@ class ALFJNet(FERModel):
         """
         if not self.options.split:
             return []
-        rows = split_bounds(h, self.options.odd_split)
-        cols = split_bounds(w, self.options.odd_split)
-        return [(r, c) for r in rows for c in cols]
+        return split_slices(h, w, self.options.odd_split)
 
     def _classify(self, k: int, feature: torch.Tensor) -> torch.Tensor:
         pooled = feature.mean(dim=(2, 3))

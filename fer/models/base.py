@@ -13,12 +13,17 @@
   ALFJ-Net: the ECA-enhanced map before the split); `model.region_taps[k]` (an `nn.Identity`
   each, empty for single-head models) sees head k's own local feature map. Grad-CAM hooks
   these modules, so a shared stage-4 module called four times is still told apart.
+* `model.region_slices(h, w)`: the cells of the shared map each head sees (default: the standard
+  2x2 split of `fer.regions`); `model.input_regions(height, width)`: the input pixels each head is
+  meant to see (default: those cells mapped onto the input). Explain, occlusion coverage and the
+  locality measurement read these; a model whose heads see something else overrides them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +31,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fer.errors import FERError
 from fer.labels import class_names
-
-REGION_NAMES: tuple[str, ...] = ("top-left", "top-right", "bottom-left", "bottom-right")
+from fer.regions import (
+    REGION_NAMES,  # noqa: F401  (re-exported: the model contract's head order)
+    Box,
+    Slices,
+    cells_to_pixels,
+    slices_to_cells,
+    split_slices,
+)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -114,10 +126,105 @@ class FERModel(nn.Module):
         self.config = config
         self.shared_tap = nn.Identity()
         self.region_taps = nn.ModuleList(nn.Identity() for _ in range(num_region_heads))
+        self._region_cache: dict = {}  # (kind, h, w) -> boxes, see region_cells / input_regions
 
     @property
     def num_heads(self) -> int:
         return max(1, len(self.region_taps))
 
+    def region_slices(self, h: int, w: int) -> list[Slices]:
+        """(rows, cols) of the shared map (h, w) each head sees, in head order; [] for one-head models.
+
+        Default: the standard 2x2 split (`fer.regions.split_slices`). A subclass that overrides this
+        declares its split; without an override the cells are read off the graph where possible
+        (see `region_cells`), so a model that splits its map another way is still placed right.
+        """
+        return split_slices(h, w) if self.region_taps else []
+
+    def region_cells(self, shared: torch.Tensor, regional: list[torch.Tensor]) -> list[Box]:
+        """Each head's (c0, r0, c1, r1) cells of the shared map, from one forward pass's tap outputs.
+
+        A declared `region_slices` is used as given. Otherwise region k's cells are the bounding box
+        of the shared-map cells its tap's output depends on (the gradient is exactly zero outside
+        them); when that cannot be told on this input (e.g. all ReLUs off), the standard split.
+        Remembered per map size, except the fallback.
+        """
+        h, w = (int(s) for s in shared.shape[-2:])
+        if not self.region_taps:
+            return []
+        key = ("cells", h, w)
+        if key not in self._region_cache:
+            declared = type(self).region_slices is not FERModel.region_slices
+            cells = None if declared else _traced_cells(shared, regional)
+            if cells is None and not declared:
+                return slices_to_cells(self.region_slices(h, w), h, w)
+            self._region_cache[key] = cells or slices_to_cells(self.region_slices(h, w), h, w)
+        return self._region_cache[key]
+
+    def input_regions(self, height: int, width: int) -> list[Box]:
+        """Pixel boxes (x1, y1, x2, y2) of the (height, width) input each head is meant to see; [] for one head.
+
+        Default: the head's `region_cells` mapped onto the input (the shared map covers the input
+        uniformly), found with one probe forward pass per input size. A model whose heads see exact
+        input regions (e.g. each quadrant through its own trunk) overrides this.
+        """
+        if not self.region_taps:
+            return []
+        key = ("input", int(height), int(width))
+        if key not in self._region_cache:
+            shared, regional = self._probe_taps(int(height), int(width))
+            cells = self.region_cells(shared, regional)
+            self._region_cache[key] = cells_to_pixels(cells, tuple(shared.shape[-2:]), int(height), int(width))
+        return list(self._region_cache[key])
+
+    def _probe_taps(self, height: int, width: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The tap outputs of one eval-mode forward pass on a fixed random input of the given size."""
+        param = next(iter(self.parameters()), None)
+        channels = 1 if self.config.preprocess.grayscale else 3
+        gen = torch.Generator().manual_seed(0)
+        x = torch.rand(1, channels, height, width, generator=gen)
+        if param is not None:
+            x = x.to(device=param.device, dtype=param.dtype if param.is_floating_point() else x.dtype)
+        seen: dict[int, torch.Tensor] = {}
+        thread = threading.get_ident()
+
+        def keeper(i: int):
+            def keep(_module, _inputs, out):
+                if threading.get_ident() == thread:  # a server may run another request meanwhile
+                    seen.setdefault(i, out)
+
+            return keep
+
+        taps = [self.shared_tap, *self.region_taps]
+        handles = [tap.register_forward_hook(keeper(i)) for i, tap in enumerate(taps)]
+        was_training = self.training
+        try:
+            self.eval()
+            with torch.enable_grad():
+                self(x.requires_grad_(True))
+        finally:
+            for handle in handles:
+                handle.remove()
+            self.train(was_training)
+        if len(seen) != len(taps):
+            raise FERError(f"{type(self).__name__} did not pass its features through shared_tap/region_taps")
+        return seen[0], [seen[i] for i in range(1, len(taps))]
+
     def forward(self, x: torch.Tensor) -> ModelOutput:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _traced_cells(shared: torch.Tensor, regional: list[torch.Tensor]) -> list[Box] | None:
+    """None when a tap's output does not depend on the shared map here (e.g. all its ReLUs are off)."""
+    cells = []
+    for out in regional:
+        if not (shared.requires_grad and out.requires_grad):
+            return None
+        (grad,) = torch.autograd.grad(out, shared, torch.ones_like(out), retain_graph=True, allow_unused=True)
+        support = None if grad is None else grad[0].abs().sum(0) > 0
+        if support is None or not bool(support.any()):
+            return None
+        rows = torch.nonzero(support.any(1)).flatten()
+        cols = torch.nonzero(support.any(0)).flatten()
+        cells.append((int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1))
+    return cells

@@ -25,7 +25,8 @@ from torch import nn
 
 from fer.models.base import FERModel, ModelConfig
 from fer.models.reference_layers import SameConv2d, SeparableConv2d
-from fer.models.reference_regions import ReferenceOutput, pool_regions, quadrant_slices
+from fer.models.reference_regions import SPLIT_MODE, ReferenceOutput, pool_regions
+from fer.regions import split_slices
 
 CHANNELS = (32, 64, 128, 256)
 
@@ -60,7 +61,7 @@ class FaceApiExpressionNet(FERModel):
 
     def region_slices(self, h: int, w: int) -> list[tuple[slice, slice]]:
         """Cells of the (h, w) shared map each head pools (for Grad-CAM region boxes)."""
-        return quadrant_slices(h, w)
+        return split_slices(h, w, SPLIT_MODE)
 
     def forward(self, x: torch.Tensor) -> ReferenceOutput:
         fmap = self.features(x)

@@ -24,7 +24,8 @@ from torch import nn
 
 from fer.models.base import FERModel, ModelConfig
 from fer.models.reference_layers import SameConv2d, SameMaxPool2d, SeparableConv2d
-from fer.models.reference_regions import ReferenceOutput, pool_regions, quadrant_slices
+from fer.models.reference_regions import SPLIT_MODE, ReferenceOutput, pool_regions
+from fer.regions import split_slices
 
 KERAS_BN_EPS = 1e-3
 STEM_CHANNELS = 8
@@ -71,7 +72,7 @@ class MiniXception(FERModel):
 
     def region_slices(self, h: int, w: int) -> list[tuple[slice, slice]]:
         """Cells of the (h, w) shared map each head pools (for Grad-CAM region boxes)."""
-        return quadrant_slices(h, w)
+        return split_slices(h, w, SPLIT_MODE)
 
     def forward(self, x: torch.Tensor) -> ReferenceOutput:
         scores = self.classifier(self.features(x))  # (B, C, 4, 4) at 64x64 input

@@ -10,7 +10,8 @@ the same total weight. `quadrant_weights` builds such weights for any grid size:
   weight 0.5, so each region still carries exactly a quarter of the map.
 
 Region k's *slice* is the rectangle of cells where its weight is non-zero (4x4 on a 7x7 map,
-2x2 on a 4x4 map); its weighted mean over that slice is its pooled feature.
+2x2 on a 4x4 map): `fer.regions.split_slices(h, w, "overlap")`; its weighted mean over that slice
+is its pooled feature.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from fer.models.base import ModelOutput
+from fer.regions import split_slices
+
+SPLIT_MODE = "overlap"  # the odd middle row/column belongs to both halves (weight 0.5 in each)
 
 
 def _half_weights(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,15 +46,6 @@ def quadrant_weights(h: int, w: int) -> torch.Tensor:
     return torch.stack([r[:, None] * c[None, :] for r, c in zip(rows, cols)])
 
 
-def quadrant_slices(h: int, w: int) -> list[tuple[slice, slice]]:
-    """For each region, the (rows, cols) slice covering the cells where its weight is non-zero."""
-    top_end, bottom_start = (h + 1) // 2, h // 2
-    left_end, right_start = (w + 1) // 2, w // 2
-    rows = (slice(0, top_end), slice(0, top_end), slice(bottom_start, h), slice(bottom_start, h))
-    cols = (slice(0, left_end), slice(right_start, w), slice(0, left_end), slice(right_start, w))
-    return list(zip(rows, cols))
-
-
 def pool_regions(fmap: torch.Tensor, region_taps: nn.ModuleList) -> torch.Tensor:
     """Weighted mean of each region of `fmap` (B, C, H, W) -> (B, 4, C).
 
@@ -62,7 +57,7 @@ def pool_regions(fmap: torch.Tensor, region_taps: nn.ModuleList) -> torch.Tensor
     weights = quadrant_weights(h, w).to(fmap)
     quarter = h * w / 4.0
     pooled = []
-    for k, (rows, cols) in enumerate(quadrant_slices(h, w)):
+    for k, (rows, cols) in enumerate(split_slices(h, w, SPLIT_MODE)):
         part = region_taps[k](fmap[..., rows, cols])
         pooled.append((part * weights[k, rows, cols]).sum(dim=(-2, -1)) / quarter)
     return torch.stack(pooled, dim=1)

@@ -9,19 +9,18 @@ See docs/occlusion.md for each occluder, what severity means, and how they were 
 
 from fer.occlusion import blocks, eyewear, hands, headwear, masks, objects, scarf, user  # noqa: F401  (register)
 from fer.occlusion.api import (
-    REGIONS,
     OccluderInfo,
     apply,
     apply_batch,
+    face_region_boxes,
     list_occluders,
     occluder_info,
-    region_boxes,
     region_coverage,
     template_face,
 )
 from fer.occlusion.base import FaceGeometry, Occluded
 
 __all__ = [
-    "REGIONS", "FaceGeometry", "Occluded", "OccluderInfo", "apply", "apply_batch",
-    "list_occluders", "occluder_info", "region_boxes", "region_coverage", "template_face",
+    "FaceGeometry", "Occluded", "OccluderInfo", "apply", "apply_batch", "face_region_boxes",
+    "list_occluders", "occluder_info", "region_coverage", "template_face",
 ]

@@ -26,8 +26,7 @@ from fer.occlusion.base import (
     resolve_params,
 )
 from fer.occlusion.render import skin_tone
-
-REGIONS = ("TL", "TR", "BL", "BR")
+from fer.regions import Box, scale_boxes, split_boxes
 
 
 @dataclass(frozen=True)
@@ -190,25 +189,37 @@ def _shared_layer(spec, sev, seed, params, geom: FaceGeometry, shape) -> Layer:
 
 
 # --- regions --------------------------------------------------------------------------------
-def region_boxes(shape: tuple[int, int], box=None) -> list[tuple[int, int, int, int]]:
-    """Pixel boxes (x1, y1, x2, y2) of the four regions TL, TR, BL, BR of `box` (default: the image)."""
+def face_region_boxes(
+    shape: tuple[int, int], box=None, regions: list[Box] | None = None, regions_hw: tuple[int, int] | None = None
+) -> list[Box]:
+    """Pixel boxes (x1, y1, x2, y2) of a model's four regions on an (H, W) image, clipped to it.
+
+    `regions` are the boxes each head is meant to see on the model's own input of size
+    `regions_hw` (`FERModel.input_regions(*regions_hw)`); they are placed on the aligned crop, or
+    on `box` (the face box) in a photo. Without them (or for a one-head model, `[]`): the plain
+    quadrants of the crop or of the box.
+    """
     h, w = shape
-    x1, y1, x2, y2 = (0, 0, w, h) if box is None else [float(v) for v in box]
-    xm, ym = (x1 + x2) / 2, (y1 + y2) / 2
-    boxes = [(x1, y1, xm, ym), (xm, y1, x2, ym), (x1, ym, xm, y2), (xm, ym, x2, y2)]
-    out = []
-    for bx1, by1, bx2, by2 in boxes:
-        c = (int(np.clip(round(bx1), 0, w)), int(np.clip(round(by1), 0, h)),
-             int(np.clip(round(bx2), 0, w)), int(np.clip(round(by2), 0, h)))
-        out.append(c)
-    return out
+    target = (0, 0, w, h) if box is None else [float(v) for v in box]
+    if not regions:
+        regions, regions_hw = split_boxes(2, 2), (2, 2)
+    elif regions_hw is None:
+        raise InputError("give regions_hw, the size of the input the regions were measured on")
+    if len(regions) != 4:
+        raise InputError(f"a model has four regions, got {len(regions)} boxes")
+    return [
+        (min(x1, w), min(y1, h), min(x2, w), min(y2, h)) for x1, y1, x2, y2 in scale_boxes(regions, regions_hw, target)
+    ]
 
 
-def region_coverage(mask: np.ndarray, box=None) -> list[float]:
+def region_coverage(
+    mask: np.ndarray, box=None, regions: list[Box] | None = None, regions_hw: tuple[int, int] | None = None
+) -> list[float]:
     """Fraction of each model region (TL, TR, BL, BR) hidden by `mask` (H, W).
 
-    The regions are the quadrants of the aligned crop (or of `box` on a photo). A soft mask
-    counts by opacity: a half-transparent lens over a whole region gives 0.5.
+    The regions are those the model's heads see (`regions` on an input of size `regions_hw`, from
+    `FERModel.input_regions`; see `face_region_boxes`), else the quadrants of the aligned crop (or of
+    `box` on a photo). A soft mask counts by opacity: a half-transparent lens over a whole region gives 0.5.
     """
     m = np.asarray(mask)
     if m.ndim != 2:
@@ -217,7 +228,7 @@ def region_coverage(mask: np.ndarray, box=None) -> list[float]:
     if m.max(initial=0) > 1.0 + 1e-6 or m.min(initial=0) < 0:
         raise InputError("mask values must lie in [0, 1] (boolean or float opacity)")
     out = []
-    for x1, y1, x2, y2 in region_boxes(m.shape, box):
+    for x1, y1, x2, y2 in face_region_boxes(m.shape, box, regions, regions_hw):
         cell = m[y1:y2, x1:x2]
         out.append(float(cell.mean()) if cell.size else 0.0)
     return out

@@ -10,6 +10,7 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.occlusion.base import Layer, RenderContext, register
+from fer.regions import REGION_CODES
 
 FILLS = ("black", "grey", "white", "mean", "noise", "colour")
 
@@ -81,7 +82,7 @@ def random_erasing(ctx: RenderContext) -> Layer:
 
 
 def _region_index(region, rng) -> int:
-    names = ("TL", "TR", "BL", "BR")
+    names = REGION_CODES
     if region is None:
         return int(rng.integers(0, 4))
     if isinstance(region, str) and region.upper() in names:

@@ -7,7 +7,8 @@ For a model, a condition and a subset of samples (all, or one true class):
   head_agreement     mean fraction of heads whose own argmax equals the fused decision
   confidence         mean top fused probability
   confidence_change  mean change of the fused probability of the clean prediction's class
-  coverage_<region>  mean fraction of each quadrant the occluder covered
+  coverage_<region>  mean fraction of each head's input region the occluder covered
+                     (`FERModel.input_regions`; the crop's quadrants for one-head models)
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer.models.base import REGION_NAMES
+from fer.regions import REGION_NAMES
+from fer.regions import head_names as region_head_names
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Predictions:
 
 
 def head_names(num_heads: int) -> list[str]:
-    return list(REGION_NAMES) if num_heads == len(REGION_NAMES) else [f"head{k}" for k in range(num_heads)]
+    return list(region_head_names(num_heads))
 
 
 def metric_row(

@@ -20,13 +20,13 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.face.types import AlignedFace, Face
-from fer.models.base import REGION_NAMES
+from fer.regions import REGION_CODES, REGION_NAMES
 
 REGION_PREFIX = "region:"
 HALF_PREFIX = "half:"
 HALVES = ("top", "bottom", "left", "right")
 HALF_FILL = 128
-_SHORT = dict(zip(REGION_NAMES, ("TL", "TR", "BL", "BR")))
+_SHORT = dict(zip(REGION_NAMES, REGION_CODES))
 NOT_SWEPT = ("user", "region_block")  # needs a user mask / covered by the region:* conditions
 
 
@@ -152,8 +152,18 @@ def occlude_batch(
     return out, masks
 
 
-def coverage(masks: np.ndarray) -> np.ndarray:
-    """(N, 4) fraction of each model region (TL, TR, BL, BR) hidden, opacity-weighted."""
+def coverage(masks: np.ndarray, model=None) -> np.ndarray:
+    """(N, 4) fraction of each model region (TL, TR, BL, BR) hidden, opacity-weighted.
+
+    The regions are the input pixels `model`'s heads see (`FERModel.input_regions` on its input
+    size, placed on the crops); without a model, or for a one-head model, the crops' quadrants.
+    """
     from fer.occlusion import region_coverage
 
-    return np.array([region_coverage(m) for m in masks], np.float64).reshape(len(masks), 4)
+    regions, hw = [], None
+    if model is not None:
+        size = int(model.config.preprocess.input_size)
+        regions, hw = model.input_regions(size, size), (size, size)
+    return np.array([region_coverage(m, regions=regions, regions_hw=hw) for m in masks], np.float64).reshape(
+        len(masks), 4
+    )

@@ -15,6 +15,7 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.models.base import FERModel
+from fer.regions import REGION_NAMES
 from fer.robustness.inference import probs_of_crops
 from fer.robustness.metrics import Predictions, head_names, metric_row
 from fer.robustness.occlude import (
@@ -117,7 +118,7 @@ def sweep(
     maps = [_class_map(m, data_classes) for m in models]
     n, n_data = len(samples), len(data_classes)
     store = {(mi, ci): [] for mi in range(len(models)) for ci in range(len(conditions))}
-    cov_store = {ci: [] for ci in range(len(conditions))}
+    cov_store = {key: [] for key in store}  # coverage of the regions each model's heads see
     render_s = model_s = 0.0
 
     bar = None
@@ -133,11 +134,10 @@ def sweep(
             lm = None if samples.landmarks is None else samples.landmarks[start:stop]
             lm68 = None if samples.landmarks68 is None else samples.landmarks68[start:stop]
             occluded, masks = occlude_batch(crops, cond, lm, lm68, seed=seed + start)
-            cov = coverage(masks)
             t1 = time.perf_counter()
             render_s += t1 - t0
-            cov_store[ci].append(cov)
             for mi, model in enumerate(models):
+                cov_store[(mi, ci)].append(coverage(masks, model))
                 fused, heads = probs_of_crops(model, occluded, batch_size=batch_size)
                 store[(mi, ci)].append((_to_data_space(fused, maps[mi], n_data), _to_data_space(heads, maps[mi], n_data)))
             model_s += time.perf_counter() - t1
@@ -162,7 +162,7 @@ def sweep(
         for ci, cond in enumerate(conditions):
             for sname, mask in subsets:
                 row = {"model": mname, "occluder": cond.occluder, "severity": cond.severity, "class": sname}
-                row.update(metric_row(labels, clean, preds[(mi, ci)], covs[ci], mask))
+                row.update(metric_row(labels, clean, preds[(mi, ci)], covs[(mi, ci)], mask))
                 rows.append(row)
     meta = {
         "models": names,
@@ -225,7 +225,7 @@ def sweep_face(
     for cond in conds:
         img, mask = occlude_batch(crop[None], cond, lm, lm68b, seed=seed)
         images.append(img[0])
-        covs.append(coverage(mask)[0])
+        covs.append(coverage(mask, model)[0])
     model.eval()
     fused, probs = probs_of_crops(model, np.stack(images), batch_size=batch_size)  # (K, C), (K, R, C)
     classes = model.config.class_names
@@ -246,7 +246,7 @@ def sweep_face(
         }
         for k, h in enumerate(heads):
             row[f"head_{h}"] = classes[int(p[k].argmax())]
-        for k, r in enumerate(("top-left", "top-right", "bottom-left", "bottom-right")):
+        for k, r in enumerate(REGION_NAMES):
             row[f"coverage_{r}"] = float(cov[k])
         rows.append(row)
     return rows, face_sweep_figure(rows, classes[clean_cls])

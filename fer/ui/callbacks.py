@@ -14,6 +14,7 @@ import gradio as gr
 import numpy as np
 
 from fer.errors import FERError, InputError
+from fer.regions import head_names
 from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER, OcclusionRequest, analyse, draw_faces, face_zoom
 from fer.ui.figures import votes_figure
 from fer.ui.files import image_file
@@ -166,7 +167,7 @@ class DemoActions:
             "label": names[int(result.fused.argmax())],
             "head_votes": {
                 region: names[int(p.argmax())]
-                for region, p in zip(("top-left", "top-right", "bottom-left", "bottom-right"), result.occluded_head_probs)
+                for region, p in zip(head_names(len(result.occluded_head_probs)), result.occluded_head_probs)
             },
         }
         return label_dict(result.fused, names), details
@@ -217,7 +218,7 @@ class DemoActions:
         smap = sensitivity_map(predictor.model, aligned.image, patch=patch_px, stride=stride_px, fill=fill)
         crop = to_display(aligned.image)
         heads = len(smap.heads)
-        regions = ("top-left", "top-right", "bottom-left", "bottom-right") if heads == 4 else ("head",) * heads
+        regions = head_names(heads)
         items = [(image_file(heat_overlay(crop, smap.fused)), f"fused · max drop {max(smap.fused.max(), 0):.0%}")]
         for k, heat in enumerate(smap.heads):
             picture = draw_region_grid(heat_overlay(crop, heat), k if heads == 4 else None)

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from fer.models.base import REGION_NAMES
+from fer.regions import head_names
 
 AGREE = "#1a9850"  # green: the head's own top class equals the fused decision
 DISAGREE = "#d73027"  # red: the head votes for another class
@@ -18,7 +18,7 @@ FUSED = "#3b5bdb"
 
 
 def head_titles(num_heads: int) -> list[str]:
-    return list(REGION_NAMES) if num_heads == len(REGION_NAMES) else ["whole face"] * num_heads
+    return list(head_names(num_heads))
 
 
 def votes_figure(

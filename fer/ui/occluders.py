@@ -7,11 +7,13 @@ model's four regions).
 
 from __future__ import annotations
 
+from fer.regions import REGION_CODES
+
 NO_OCCLUDER = "none"
 RANDOM = "random"
 PLACEMENT_PARAMS: dict[str, tuple[str, ...]] = {
     "side": (RANDOM, "left", "right"),
-    "region": ("TL", "TR", "BL", "BR", RANDOM),
+    "region": (*REGION_CODES, RANDOM),
 }
 HIDDEN_KINDS = ("user",)  # the user occluder is the brush, not a menu entry
 
