@@ -19,3 +19,7 @@ class ModelNotFoundError(FERError):
 
 class DatasetError(FERError):
     """A data set file is missing or malformed (the message names the file and the line)."""
+
+
+class NonFiniteOutputError(FERError):
+    """A model produced NaN or infinite scores: never shown as a prediction."""

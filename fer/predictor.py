@@ -31,6 +31,7 @@ import torch
 from fer.errors import CheckpointError, InputError, ModelNotFoundError
 from fer.face.types import AlignedFace, Face
 from fer.models.base import FERModel, ModelOutput
+from fer.models.finite import check_finite_output
 from fer.regions import REGION_NAMES, head_names
 
 log = logging.getLogger(__name__)
@@ -297,6 +298,7 @@ class Predictor:
         for start in range(0, len(arrays), self.batch_size):
             batch = torch.stack([eval_transform(a, pp) for a in arrays[start : start + self.batch_size]])
             output = self.model(batch.to(self.device))
+            check_finite_output(output.head_logits, output.probs, model=repr(self.config.name))
             fusion = fusion_rule(output)
             fused = np.concatenate([fused, output.probs.float().cpu().numpy()])
             heads = np.concatenate([heads, output.head_probs.float().cpu().numpy()])

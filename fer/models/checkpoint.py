@@ -22,6 +22,8 @@ from safetensors.torch import save_file
 from fer.atomic import atomic_path
 from fer.errors import CheckpointError, FERError
 from fer.models.base import FERModel, ModelConfig
+from fer.models.config_schema import config_from_json
+from fer.models.finite import check_finite_weights
 
 FORMAT = "alfj-fer/1"
 _CONFIG_KEY = "fer_config"
@@ -53,10 +55,19 @@ def save_checkpoint(model: FERModel, path: str | os.PathLike, extra_metadata: di
 
 
 def check_file(path: Path) -> None:
-    if not path.exists():
+    """A plain message for a path that cannot be a checkpoint file (missing, a folder, a name too long)."""
+    try:
+        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
+    except OSError as exc:  # e.g. "File name too long"
+        raise CheckpointError(f"cannot use the checkpoint path {str(path)[:80]}...: {exc.strerror or exc}") from None
+    if not exists:
         raise CheckpointError(f"checkpoint not found: {path}")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint path is not a file: {path}")
+    if is_dir:
+        inside = sorted(p.name for p in path.glob("*.safetensors"))[:3]
+        hint = f"; it holds {', '.join(inside)}: pass one of them" if inside else " and holds no .safetensors file"
+        raise CheckpointError(f"{path} is a directory, not a checkpoint file{hint}")
+    if not is_file:
+        raise CheckpointError(f"checkpoint path is not a regular file: {path}")
 
 
 def _looks_like_pickle(path: Path) -> bool:
@@ -95,9 +106,9 @@ def read_checkpoint_config(path: str | os.PathLike) -> ModelConfig:
     if meta.get(_FORMAT_KEY, "").split("/")[0] != FORMAT.split("/")[0] or _CONFIG_KEY not in meta:
         raise CheckpointError(f"{path} is a safetensors file without an alfj-fer model config (written by another program?)")
     try:
-        return ModelConfig.from_json(meta[_CONFIG_KEY])
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(f"{path}: the stored model config is unreadable: {exc}") from exc
+        return config_from_json(meta[_CONFIG_KEY])
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
 
 
 def read_checkpoint_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -124,6 +135,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as exc:
         raise CheckpointError(f"{path} is truncated or unreadable: {exc}") from exc
+    check_finite_weights(tensors, path)
     own = model.state_dict()
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))

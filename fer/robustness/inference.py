@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from fer.models.base import FERModel
+from fer.models.finite import check_finite_output
 
 
 def to_model_input(crops: np.ndarray, model: FERModel) -> torch.Tensor:
@@ -28,6 +29,7 @@ def probs_of_crops(model: FERModel, crops: np.ndarray, batch_size: int = 64) -> 
     fused, heads = [], []
     for start in range(0, len(crops), max(1, batch_size)):
         out = model(to_model_input(crops[start : start + batch_size], model).to(device))
+        check_finite_output(out.head_logits, out.probs, model=repr(model.config.name))
         fused.append(out.probs.float().cpu().numpy())
         heads.append(out.head_probs.float().cpu().numpy())
     if not heads:
