@@ -15,6 +15,7 @@ import sys
 
 import fer.commands
 from fer import __version__
+from fer.commands._checks import check_args
 from fer.errors import FERError
 
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in _command_modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _module=module)
     return parser
 
 
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        check_args(args._module, args)  # output paths, input names, --set/--option, --device: before the work
         return int(args._run(args) or 0)
     except FERError as exc:
         print(f"error: {exc}", file=sys.stderr)

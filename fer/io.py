@@ -51,6 +51,8 @@ def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = 
     if isinstance(src, np.ndarray):
         return _from_array(src, max_pixels)
     if isinstance(src, Image.Image):
+        if type(getattr(src, "_im", None)).__name__ == "DeferredError":  # what PIL's close() leaves behind
+            raise InputError("The PIL image is closed; pass an open image.")
         _check_pixels(src.size, max_pixels)
         return _from_pil(src, max_pixels, first_frame=False)  # a caller's image: keep its current frame
     if isinstance(src, (str, os.PathLike)):
@@ -58,7 +60,12 @@ def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = 
     elif isinstance(src, (bytes, bytearray, memoryview)):
         data = bytes(src)
     elif hasattr(src, "read"):
-        data = src.read(max_bytes + 1)
+        if getattr(src, "closed", False):
+            raise InputError("The file object is closed; pass an open file (opened with 'rb'), a path or bytes.")
+        try:
+            data = src.read(max_bytes + 1)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"Cannot read from the file object: {_short(exc)}.") from None
         if not isinstance(data, (bytes, bytearray)):
             raise InputError("The file object was opened in text mode; open images in binary mode ('rb').")
         data = bytes(data)
@@ -73,9 +80,13 @@ def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = 
 
 
 def _read_path(path: Path, max_bytes: int) -> bytes:
-    if not path.exists():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as exc:  # e.g. "File name too long"
+        raise InputError(f"Cannot use the file name {str(path)[:60]}...: {exc.strerror or exc}") from None
+    if not exists:
         raise InputError(f"No such file: {path}")
-    if not path.is_file():
+    if not is_file:
         raise InputError(f"Not a file: {path}")
     size = path.stat().st_size
     if size > max_bytes:
@@ -179,7 +190,20 @@ def _from_pil(im, max_pixels: int, first_frame: bool = True) -> np.ndarray:
 
 
 def _pil_to_rgb(im) -> np.ndarray:
+    try:
+        return _pil_mode_to_rgb(im)
+    except (ValueError, OSError) as exc:
+        if "closed" in str(exc).lower():
+            raise InputError("The PIL image is closed; pass an open image.") from None
+        raise InputError(f"Images in PIL mode {im.mode!r} cannot be converted to RGB ({_short(exc)}).") from None
+
+
+def _pil_mode_to_rgb(im) -> np.ndarray:
     mode = im.mode
+    if mode == "La":  # grey premultiplied by alpha (PIL cannot convert it): on white is L + (1 - alpha) * 255
+        la = np.asarray(im).astype(np.float32)
+        grey = np.clip(np.rint(la[..., 0] + 255.0 - la[..., 1]), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=-1)
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return _from_array(np.asarray(im), max_pixels=None)
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in im.info)

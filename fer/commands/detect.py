@@ -7,6 +7,8 @@ import json
 NAME = "detect"
 HELP = "detect faces in an image and print boxes, scores and 5 landmarks (largest face first)"
 
+INPUT_FILES = ("image",)
+
 
 def add_arguments(parser) -> None:
     from fer.face.detect import BACKENDS, DEFAULT_MIN_SIZE

@@ -8,6 +8,9 @@ from pathlib import Path
 NAME = "evaluate"
 HELP = "evaluate a checkpoint on a data set (and its occlusion/pose subsets): JSON report + confusion matrix HTML/PNG"
 
+INPUT_FILES = ("checkpoint",)
+OUTPUT_DIRS = ("out",)
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--checkpoint", required=True, help="a .safetensors checkpoint (e.g. <train out>/model.safetensors)")
@@ -29,17 +32,9 @@ def add_arguments(parser) -> None:
 
 
 def _parse_options(items: list[str]) -> dict:
-    import yaml
+    from fer.commands._checks import parse_assignments
 
-    from fer.errors import FERError
-
-    out = {}
-    for it in items:
-        if "=" not in it:
-            raise FERError(f"--option {it!r} must look like key=value")
-        k, v = it.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
-    return out
+    return parse_assignments(items, "--option")
 
 
 def run(args) -> int:

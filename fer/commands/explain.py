@@ -10,6 +10,9 @@ from fer.commands._model_source import add_model_source, model_source
 NAME = "explain"
 HELP = "write Grad-CAM++ overlays (fused decision and each region head) for every face in an image"
 
+INPUT_FILES = ("image",)
+OUTPUT_DIRS = ("out",)
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("image", help="photo file (JPEG, PNG, ...), or an aligned face crop with --aligned")

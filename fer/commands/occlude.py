@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from fer.commands._checks import IMAGE_SUFFIXES
+
 NAME = "occlude"
 HELP = "draw a synthetic occluder (mask, sunglasses, hand, ...) on the largest face; --list shows them"
+
+
+INPUT_FILES = ("image",)
+OUTPUT_FILES = {"out": IMAGE_SUFFIXES, "mask_out": IMAGE_SUFFIXES, "contact_sheet": IMAGE_SUFFIXES}
 
 
 def add_arguments(parser) -> None:
@@ -22,9 +28,9 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    import cv2
     import numpy as np
 
+    from fer.commands._checks import check_output_file, write_image
     from fer.errors import InputError
     from fer.occlusion import apply, list_occluders, occluder_info
 
@@ -52,6 +58,7 @@ def run(args) -> int:
         raise InputError("the 'user' occluder needs a drawn mask: use the Python API or the demo")
     from fer.face import detect
 
+    dest = check_output_file(args.out or f"{Path(args.image).with_suffix('')}_{args.kind}.png", "--out")
     rgb = load_image(args.image)
     faces = detect(rgb)
     if not faces:
@@ -59,10 +66,8 @@ def run(args) -> int:
     if not 0 <= args.face < len(faces):
         raise InputError(f"--face {args.face}: the image has {len(faces)} face(s)")
     out = apply(rgb, faces[args.face], args.kind, severity=args.severity, seed=args.seed)
-    dest = Path(args.out or f"{Path(args.image).with_suffix('')}_{args.kind}.png")
-    if not cv2.imwrite(str(dest), np.ascontiguousarray(out.image[:, :, ::-1])):
-        raise InputError(f"could not write {dest} (use a .png or .jpg name in a writable folder)")
-    print(f"wrote {dest} ({args.kind}, severity {args.severity}, {100 * float(out.mask.mean()):.1f}% of the image covered)")
+    write_image(dest, out.image, "--out")
     if args.mask_out:
-        cv2.imwrite(str(args.mask_out), (out.mask * 255).astype(np.uint8))
+        write_image(args.mask_out, (out.mask * 255).astype(np.uint8), "--mask-out")
+    print(f"wrote {dest} ({args.kind}, severity {args.severity}, {100 * float(out.mask.mean()):.1f}% of the image covered)")
     return 0

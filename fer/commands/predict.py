@@ -9,6 +9,8 @@ from fer.commands._model_source import add_model_source, model_source
 NAME = "predict"
 HELP = "predict the expression of each face in an image (fused prediction and the four region heads)"
 
+INPUT_FILES = ("image",)
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("image", help="photo file (JPEG, PNG, ...)")

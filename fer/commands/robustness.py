@@ -10,6 +10,8 @@ from fer.errors import InputError
 NAME = "robustness"
 HELP = "occlusion-robustness sweep (occluder x severity, region blocks) of models over a data set"
 
+OUTPUT_DIRS = ("out",)
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--model", action="append", required=True, metavar="NAME_OR_CHECKPOINT",

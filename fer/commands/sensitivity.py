@@ -10,6 +10,9 @@ from fer.errors import FERError, InputError
 NAME = "sensitivity"
 HELP = "occlusion-sensitivity map of one face: slide a patch, map the drop of the predicted class's probability"
 
+INPUT_FILES = ("image",)
+OUTPUT_DIRS = ("out",)
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("image", help="photo (the largest face is used) or, with --aligned, an aligned face crop")

@@ -8,6 +8,8 @@ import os
 NAME = "train"
 HELP = "train a model from a YAML config (SynthFER (synthetic) on CPU, RAF-DB / FERPlus recipes on GPU); resumable"
 
+OUTPUT_DIRS = ("out",)
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--config", default="synthfer_cpu",
