@@ -52,7 +52,7 @@ def atomic_path(path: str | os.PathLike, mode: int = FILE_MODE, durable: bool = 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.tmp-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
