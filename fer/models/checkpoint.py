@@ -79,9 +79,12 @@ def _looks_like_pickle(path: Path) -> bool:
 def _read_header(path: Path) -> dict[str, str]:
     """The safetensors metadata of `path`, with errors explained."""
     check_file(path)
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        raw = f.read(8)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            raw = f.read(8)
+    except OSError as exc:  # no permission, a device, ...
+        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
     n = struct.unpack("<Q", raw)[0] if len(raw) == 8 else None
     if n is None or n > min(size - 8, _MAX_HEADER):
         if _looks_like_pickle(path):

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 UNTRAINED_NOTE = "untrained (random weights) – for architecture demo only"
 UNTRAINED_MODEL = "alfj_resnet18"
 _CACHE_SIZE = 3
+UNAVAILABLE: dict[str, str] = {}  # checkpoint path -> why it is not offered (from the last discovery)
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,21 @@ def _checkpoint_files(spec: str) -> list[Path]:
     files: list[Path] = []
     for part in filter(None, (p.strip() for p in spec.split(os.pathsep))):
         path = Path(part).expanduser()
-        if path.is_file() and path.suffix == ".safetensors":
-            files.append(path)
-        elif path.is_dir():
-            files.extend(sorted(path.rglob("*.safetensors")))
-        else:
-            log.warning("FER_WEIGHTS / --weights entry %s is not a .safetensors file or a folder; skipped", path)
+        try:
+            if path.is_file() and path.suffix == ".safetensors":
+                files.append(path)
+            elif path.is_dir():
+                files.extend(sorted(p for p in path.rglob("*.safetensors") if not p.is_dir()))
+            else:
+                _unavailable(path, "not a .safetensors file or a folder")
+        except OSError as exc:  # unreadable folder, a name too long, ...
+            _unavailable(path, f"cannot be read ({exc.strerror or exc})")
     return files
+
+
+def _unavailable(path: Path, reason: str) -> None:
+    log.warning("FER_WEIGHTS / --weights: %s skipped: %s", path, reason)
+    UNAVAILABLE[str(path)] = reason
 
 
 def _checkpoint_choice(path: Path, kind: str) -> ModelChoice | None:
@@ -62,7 +71,10 @@ def _checkpoint_choice(path: Path, kind: str) -> ModelChoice | None:
     try:
         config = read_checkpoint_config(path)  # reads the header only, not the tensors
     except FERError as exc:
-        log.warning("skipping checkpoint %s: %s", path, exc)
+        _unavailable(path, str(exc))
+        return None
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong with one file, the demo starts without it
+        _unavailable(path, f"unreadable ({type(exc).__name__}: {exc})")
         return None
     trained, name, provenance = bool(config.trained), config.name, config.provenance
     status = "trained" if trained else UNTRAINED_NOTE
@@ -99,6 +111,7 @@ def _reference_choices() -> list[ModelChoice]:
 def discover_models(weights: str | None = None, include_untrained: bool = True) -> list[ModelChoice]:
     """Every model the demo can offer right now (see the module docstring for the order)."""
     choices: list[ModelChoice] = []
+    UNAVAILABLE.clear()
     spec = os.pathsep.join(filter(None, [weights, os.environ.get("FER_WEIGHTS", "")]))
     for path in _checkpoint_files(spec):
         choice = _checkpoint_choice(path, "checkpoint")
@@ -180,6 +193,14 @@ def _load(choice: ModelChoice):
     return Predictor(choice.source)
 
 
+def unavailable_markdown() -> str:
+    """The checkpoints given with --weights / FER_WEIGHTS that are not offered, and why ('' when none)."""
+    if not UNAVAILABLE:
+        return ""
+    rows = [f"- `{Path(p).name}`: {why[:200]}" for p, why in list(UNAVAILABLE.items())[:20]]
+    return "Checkpoints not offered (unavailable):\n" + "\n".join(rows)
+
+
 def provenance_markdown(choice: ModelChoice, predictor=None) -> str:
     """Plain-language description of where a model's weights come from."""
     config = getattr(getattr(predictor, "model", None), "config", None)
@@ -203,4 +224,6 @@ def provenance_markdown(choice: ModelChoice, predictor=None) -> str:
             f"Model `{config.name}` · {len(config.class_names)} classes · input {pp.input_size}×{pp.input_size}"
             f"{' grey' if pp.grayscale else ' RGB'} · source `{Path(choice.source).name}`"
         )
+    if unavailable_markdown():
+        lines.append(unavailable_markdown())
     return "\n\n".join(lines)
