@@ -49,9 +49,11 @@ def warm_up(bank, label: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from fer.ui.files import remove_at_exit
     from fer.ui.layout import CSS, build_demo, theme
     from fer.ui.models import ModelBank, default_choice, discover_models
 
+    remove_at_exit()  # the demo's temporary output folder goes with the process (normal exit and SIGTERM)
     choices = discover_models(args.weights, include_untrained=not args.no_untrained)
     default = default_choice(choices)
     bank = ModelBank(choices)

@@ -34,7 +34,7 @@ DEFAULT_MAX_BYTES = int(os.environ.get("FER_MAX_BYTES", 100 * 1024 * 1024))  # e
 SAFE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "PPM", "ICO")  # JPEG includes MPO (phone photos)
 _SUPPORTED = "JPEG, PNG, GIF, BMP, TIFF, WebP, AVIF, PPM or ICO"
 
-__all__ = ["DEFAULT_MAX_PIXELS", "load_image"]
+__all__ = ["DEFAULT_MAX_PIXELS", "load_image", "load_rgba"]
 
 
 def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = None) -> np.ndarray:
@@ -77,6 +77,30 @@ def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = 
     if len(data) > max_bytes:
         raise InputError(f"The file is larger than {max_bytes // (1024 * 1024)} MB; use a smaller image.")
     return _decode_bytes(data, max_pixels)
+
+
+def load_rgba(path: str | os.PathLike | bytes, max_pixels: int | None = None, max_bytes: int | None = None) -> np.ndarray:
+    """An image file as (H, W, 4) uint8 RGBA, alpha kept (a drawing layer); same formats and limits as photos."""
+    from PIL import Image
+
+    max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
+    data = bytes(path) if isinstance(path, (bytes, bytearray, memoryview)) else _read_path(Path(path), max_bytes)
+    if len(data) > max_bytes:
+        raise InputError(f"The drawing layer is larger than {max_bytes // 2**20} MB.")
+    if not data:
+        raise InputError("The drawing layer is empty (0 bytes).")
+    try:
+        with Image.open(io.BytesIO(data), formats=SAFE_FORMATS) as im:
+            _check_pixels(im.size, max_pixels)
+            im.load()
+            return np.array(im.convert("RGBA"), dtype=np.uint8)
+    except InputError:
+        raise
+    except Image.DecompressionBombError:
+        raise InputError(_too_many_pixels_message(_png_claimed_size(data), max_pixels)) from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a plain message
+        raise InputError(f"A drawing layer could not be read ({_short(exc)}); use {_SUPPORTED}.") from None
 
 
 def _read_path(path: Path, max_bytes: int) -> bytes:

@@ -15,6 +15,7 @@ import numpy as np
 
 from fer.errors import FERError, InputError
 from fer.regions import head_names
+from fer.ui import validate
 from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER, OcclusionRequest, analyse, draw_faces, face_zoom
 from fer.ui.figures import votes_figure
 from fer.ui.files import image_file
@@ -56,6 +57,7 @@ def load_photo(value) -> np.ndarray:
     """The photo from an image or image-editor value, decoded/validated by `fer.io`."""
     from fer.io import load_image
 
+    value = validate.editor_value(value)
     if isinstance(value, dict):
         value = value.get("background")
     if value is None:
@@ -100,7 +102,7 @@ class DemoActions:
         user_mask = None
         if isinstance(editor_value, dict):
             user_mask = mask_from_layers(editor_value.get("layers"), photo.shape[:2])
-        request = OcclusionRequest(kind or NO_OCCLUDER, float(severity), int(seed or 0), params, user_mask)
+        request = OcclusionRequest(kind or NO_OCCLUDER, validate.severity(severity), validate.seed(seed), params, user_mask)
         request.user_fill = drawing_fill or AS_DRAWN
         if user_mask is not None and request.user_fill == AS_DRAWN and isinstance(editor_value, dict):
             composite = editor_value.get("composite")
@@ -187,7 +189,7 @@ class DemoActions:
         progress(0.1, desc="finding the face")
         aligned = self._aligned(photo, predictor, face_choice)
         progress(0.3, desc="sweeping every occluder")
-        rows, figure = sweep_face(predictor, aligned, seed=int(seed or 0))
+        rows, figure = sweep_face(predictor, aligned, seed=validate.seed(seed))
         clean = next(r for r in rows if r["occluder"] == "clean")
         table = [
             [r["occluder"], r["severity"], r["prediction"], round(r["clean_class_prob"], 3), bool(r["flipped"]), round(r["head_agreement"], 2)]
@@ -205,6 +207,7 @@ class DemoActions:
 
     def sensitivity(self, editor_value, model_label, face_choice, patch, stride, fill, progress=gr.Progress()):
         from fer.robustness import sensitivity_map
+        from fer.robustness.sensitivity import FILLS
         from fer.ui.analysis import to_display
 
         photo = load_photo(editor_value)
@@ -213,8 +216,8 @@ class DemoActions:
         aligned = self._aligned(photo, predictor, face_choice)
         progress(0.3, desc="sliding the patch over the face")
         size = aligned.image.shape[0]
-        patch_px = max(2, round(float(patch) * size))
-        stride_px = max(1, round(float(stride) * size))
+        patch_px, stride_px, coarsened = validate.sensitivity_grid(size, patch, stride)
+        fill = validate.choice(fill, FILLS, "Patch fill", default="gray")
         smap = sensitivity_map(predictor.model, aligned.image, patch=patch_px, stride=stride_px, fill=fill)
         crop = to_display(aligned.image)
         heads = len(smap.heads)
@@ -226,6 +229,6 @@ class DemoActions:
         note = (
             f"Where hiding a {patch_px}px patch ({fill}) over the aligned face lowers P({smap.class_name}), "
             f"the clean prediction: red = the largest drop of that map (its value is in the caption), blue = none. "
-            f"{len(smap.positions)} patch positions."
+            f"{len(smap.positions)} patch positions.{coarsened}"
         )
         return items, note

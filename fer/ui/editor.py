@@ -3,8 +3,8 @@
 Gradio's editor opens uploads with PIL itself, before any callback runs: a broken file then gets
 Gradio's generic error, EXIF orientation is ignored and 16-bit images are mangled. Here the photo
 (background) and the composite go through `fer.io.load_image` (the project's one set of input
-rules and messages); the drawing layers, RGBA PNGs made by the editor's canvas, keep Gradio's
-decoding so their alpha (what the user painted) survives.
+rules and messages); the drawing layers, RGBA PNGs made by the editor's canvas, go through
+`fer.io.load_rgba` (same formats and pixel limit, alpha kept: it is what the user painted).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ class PhotoEditor(gr.ImageEditor):
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
         if file is None:
             return None
-        if not flatten_on_white:  # a drawing layer
+        from fer.io import load_image, load_rgba
+
+        if not flatten_on_white:  # a drawing layer: decoded by fer.io too (same formats and pixel limit), alpha kept
             try:
-                return super().convert_and_format_image(file, flatten_on_white)
-            except Exception:
-                raise gr.Error("A drawing layer could not be read; clear the drawing and try again.", print_exception=False) from None
-        from fer.io import load_image
+                return load_rgba(file.path if isinstance(file, FileData) else bytes(file))
+            except FERError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
 
         try:
             return load_image(file.path if isinstance(file, FileData) else bytes(file))

@@ -43,6 +43,25 @@ def image_file(image: np.ndarray, fmt: str = "webp") -> str:
     return str(path)
 
 
+def remove_at_exit() -> None:
+    """Remove this process's output folder at normal exit and on SIGTERM (call from the main thread)."""
+    import atexit
+    import shutil
+    import signal
+    import sys
+
+    atexit.register(shutil.rmtree, _dir, True)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        shutil.rmtree(_dir, ignore_errors=True)
+        if callable(previous):
+            previous(signum, frame)
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def _maybe_clean() -> None:
     global _count
     with _lock:

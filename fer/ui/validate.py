@@ -1,0 +1,90 @@
+"""The demo's parameters as untrusted input: every endpoint checks its values here before any work.
+
+An API client can send anything (a string for a slider, null, a list, NaN); each check returns the
+value in the type the library expects, or raises `InputError` naming the parameter (the callbacks'
+`user_errors` turns it into a readable `gr.Error`). `sensitivity_grid` bounds the most expensive legal
+setting: a patch/stride whose grid would need more than `MAX_SENSITIVITY_POSITIONS` forward passes is
+coarsened, and the note says so.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fer.errors import InputError
+
+MAX_SEED = 2**31 - 1
+MAX_SENSITIVITY_POSITIONS = 576  # a 24 x 24 grid: a few seconds for the reference models on 2 CPU cores
+
+
+def number(value: Any, name: str, lo: float, hi: float) -> float:
+    """A finite number within [lo, hi] (numeric strings from API clients are accepted)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict, tuple)):
+        raise InputError(f"{name} must be a number between {lo:g} and {hi:g}, not {_show(value)}.")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number between {lo:g} and {hi:g}, not {_show(value)}.") from None
+    if not math.isfinite(v) or not lo <= v <= hi:
+        raise InputError(f"{name} must be a number between {lo:g} and {hi:g}, not {_show(value)}.")
+    return v
+
+
+def seed(value: Any) -> int:
+    """A random seed: empty means 0; otherwise a whole number in 0 .. 2**31 - 1."""
+    if value is None or value == "":
+        return 0
+    v = number(value, "Seed", 0, MAX_SEED)
+    if v != int(v):
+        raise InputError(f"Seed must be a whole number, not {_show(value)}.")
+    return int(v)
+
+
+def severity(value: Any) -> float:
+    return number(value, "Severity", 0.0, 1.0)
+
+
+def choice(value: Any, options, name: str, default: str | None = None) -> str:
+    """One of `options` (None -> `default` when given)."""
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str) or value not in options:
+        shown = ", ".join(map(str, list(options)[:12]))
+        raise InputError(f"{name} must be one of: {shown}; not {_show(value)}.")
+    return value
+
+
+def editor_value(value: Any) -> Any:
+    """The photo editor's value: a dict with a background (or an image / file path for the API)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        layers = value.get("layers")
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise InputError(f"The editor's layers must be a list of images, not {_show(layers)}.")
+        return value
+    if isinstance(value, (str, bytes)) or hasattr(value, "shape") or hasattr(value, "read"):
+        return value
+    raise InputError(f"The photo must be an image or an image-editor value, not {_show(value)}.")
+
+
+def sensitivity_grid(size: int, patch: Any, stride: Any) -> tuple[int, int, str]:
+    """(patch px, stride px, note) for a crop of `size` px; patch/stride are fractions of the crop side."""
+    patch_px = max(2, round(number(patch, "Patch size", 0.01, 1.0) * size))
+    stride_px = max(1, round(number(stride, "Stride", 0.01, 1.0) * size))
+    patch_px = min(patch_px, size)
+    side = max(1, size - patch_px) // stride_px + 1
+    note = ""
+    if side * side > MAX_SENSITIVITY_POSITIONS:
+        wanted = stride_px
+        max_side = int(math.isqrt(MAX_SENSITIVITY_POSITIONS))
+        stride_px = max(stride_px, math.ceil(max(1, size - patch_px) / max(1, max_side - 1)))
+        note = (f" The stride was coarsened from {wanted}px to {stride_px}px so the map needs at most "
+                f"{MAX_SENSITIVITY_POSITIONS} patch positions and answers in seconds.")
+    return patch_px, stride_px, note
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
