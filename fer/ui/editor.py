@@ -13,10 +13,12 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from fer.errors import FERError
+from fer.ui.validate import CheckedEditorData
 
 
 class PhotoEditor(gr.ImageEditor):
     is_template = True  # rendered by the front end's ImageEditor
+    data_model = CheckedEditorData  # a payload that is not an editor value gets a readable error
 
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
         if file is None:

@@ -21,6 +21,7 @@ from fer.ui.callbacks import DemoActions, user_errors
 from fer.ui.editor import PhotoEditor
 from fer.ui.models import ModelBank, ModelChoice
 from fer.ui.occluders import NO_OCCLUDER, occluder_kinds, placement_choices
+from fer.ui.validate import CheckedNumber, CheckedSlider
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DRAWING_FILLS = (AS_DRAWN, "black", "blur", "noise")
@@ -92,8 +93,8 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                             kind = gr.Dropdown(kinds, value=NO_OCCLUDER, label="Occluder", elem_id="fer-occluder")
                             placement = gr.Dropdown([], value=None, label="Placement", visible=False, allow_custom_value=True, elem_id="fer-placement")
                         with gr.Row():
-                            severity = gr.Slider(0.0, 1.0, value=0.6, step=0.05, label="Severity")
-                            seed = gr.Number(0, precision=0, label="Seed", minimum=0)
+                            severity = CheckedSlider(0.0, 1.0, value=0.6, step=0.05, label="Severity")
+                            seed = CheckedNumber(0, precision=0, label="Seed", minimum=0)
                         drawing_fill = gr.Radio(list(DRAWING_FILLS), value=AS_DRAWN, label="Your brush strokes hide the face with")
                     face = gr.Dropdown(
                         ["face 1 (largest)"], value="face 1 (largest)", label="Face", visible=False, allow_custom_value=True, elem_id="fer-face"
@@ -131,8 +132,8 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                 headers=["occluder", "severity", "prediction", "P(clean class)", "flipped", "head agreement"], label="Every condition", interactive=False, max_height=320
             )
             with gr.Row():
-                patch = gr.Slider(0.05, 0.5, value=0.2, step=0.05, label="Patch size (fraction of the face crop)")
-                stride = gr.Slider(0.02, 0.25, value=0.1, step=0.01, label="Stride (fraction of the face crop)")
+                patch = CheckedSlider(0.05, 0.5, value=0.2, step=0.05, label="Patch size (fraction of the face crop)")
+                stride = CheckedSlider(0.02, 0.25, value=0.1, step=0.01, label="Stride (fraction of the face crop)")
                 fill = gr.Dropdown(["gray", "black", "mean", "blur", "noise"], value="gray", label="Patch fill")
             sens_btn = gr.Button("Occlusion-sensitivity map", variant="primary", elem_id="fer-sensitivity")
             sens_note = gr.Markdown()

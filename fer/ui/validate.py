@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import gradio as gr
+from gradio.components.image_editor import EditorData
+
 from fer.errors import InputError
 
 MAX_SEED = 2**31 - 1
@@ -20,6 +23,8 @@ MAX_SENSITIVITY_POSITIONS = 576  # a 24 x 24 grid: a few seconds for the referen
 
 def number(value: Any, name: str, lo: float, hi: float) -> float:
     """A finite number within [lo, hi] (numeric strings from API clients are accepted)."""
+    if hi >= 1e300:
+        return _at_least(value, name, lo)
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict, tuple)):
         raise InputError(f"{name} must be a number between {lo:g} and {hi:g}, not {_show(value)}.")
     try:
@@ -28,6 +33,16 @@ def number(value: Any, name: str, lo: float, hi: float) -> float:
         raise InputError(f"{name} must be a number between {lo:g} and {hi:g}, not {_show(value)}.") from None
     if not math.isfinite(v) or not lo <= v <= hi:
         raise InputError(f"{name} must be a number between {lo:g} and {hi:g}, not {_show(value)}.")
+    return v
+
+
+def _at_least(value: Any, name: str, lo: float) -> float:
+    try:
+        v = float(value) if not isinstance(value, (bool, list, dict, tuple)) and value is not None else math.nan
+    except (TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v) or v < lo:
+        raise InputError(f"{name} must be a finite number of at least {lo:g}, not {_show(value)}.")
     return v
 
 
@@ -88,3 +103,53 @@ def sensitivity_grid(size: int, patch: Any, stride: Any) -> tuple[int, int, str]
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ----------------------------------------------------------------------------- checked components
+# Gradio converts an input with the component's own `preprocess` before any callback runs; a wrong
+# type there is a TypeError and the user gets Gradio's generic error. These components check first.
+
+
+def _as_gr_error(check, *args):
+    try:
+        return check(*args)
+    except InputError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+
+
+class CheckedSlider(gr.Slider):
+    """A slider whose value from an API client is checked (type, finite, range) with a readable message."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        _as_gr_error(number, payload, self.label or "The value", self.minimum, self.maximum)
+        return super().preprocess(float(payload))
+
+
+class CheckedNumber(gr.Number):
+    """A number field checked like `CheckedSlider` (empty is allowed: the callback gives the default)."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        if payload is None or payload == "":
+            return None
+        lo = -math.inf if self.minimum is None else self.minimum
+        hi = math.inf if self.maximum is None else self.maximum
+        v = _as_gr_error(number, payload, self.label or "The value", max(lo, -1e300), hi)
+        return super().preprocess(v)
+
+
+class CheckedEditorData(EditorData):
+    """The photo editor's payload: an object with background / layers / composite, else a readable error."""
+
+    @classmethod
+    def model_validate(cls, value, *args, **kwargs):  # Gradio validates the payload with this, before preprocess
+        if not isinstance(value, dict):
+            raise gr.Error(f"The photo must be an image-editor value (background, layers, composite), not {_show(value)}.",
+                           print_exception=False)
+        layers = value.get("layers")
+        if layers is not None and not isinstance(layers, list):
+            raise gr.Error(f"The editor's layers must be a list of images, not {_show(layers)}.", print_exception=False)
+        return super().model_validate(value, *args, **kwargs)
