@@ -6,13 +6,18 @@ Data flow (one class, `ALFJNet`, switched by `ALFJOptions`):
       -> per region: local stage (stage 4) -> CBAM -> region_taps[k] -> avg pool -> dropout -> linear
       -> head_logits (B, 4, C);  probs = softmax(head_logits).mean(1)
 
+`split_at` moves the split earlier (after stage 1 or 2, or to the input image: `split_at=0`, the
+"patch" variant), with the later trunk stages run per region; see `fer.models.alfj_split`.
+
 With `split=False` the model is a single-head network: trunk -> [ECA] -> stage 4 -> shared_tap
 -> pool -> dropout -> fc (the base model, and the "ECA only" ablation).
 
 Registered names (see docs/model.md): alfj_resnet50, alfj_resnet18, alfj_ir50 (full model);
 base_resnet50, base_resnet18 (no ECA, no split); ablation_eca_resnet{50,18} (ECA, single head);
 ablation_split_resnet{50,18} (split, no ECA, no CBAM); ablation_split_cbam_resnet{50,18}
-(split + CBAM, no ECA).
+(split + CBAM, no ECA); alfj_split2_{resnet50,resnet18} (split after stage 2, as MA-Net);
+alfj_patch_{resnet50,resnet18} (each image quadrant through the trunk alone); and the same four
+families on `resnet18_half` (half width), the size of the SynthFER checkpoints.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from fer.models.alfj_split import SPLIT_POINTS, mosaic, run_shared, run_tails, separate_tails, trunk_tail
 from fer.models.attention import CBAM, ECA
 from fer.models.backbones import BACKBONES, apply_caffe_resnet_layout, backbone_preprocess, build_backbone
 from fer.models.base import FERModel, ModelConfig, ModelOutput, Preprocess
 from fer.models.registry import register_model
-from fer.regions import ODD_SPLIT_MODES, split_bounds, split_slices
+from fer.regions import ODD_SPLIT_MODES, cells_to_pixels, slices_to_cells, split_bounds, split_slices
 
 LOCAL_STAGE_MODES = ("separate", "shared")
 
@@ -50,6 +56,11 @@ class ALFJOptions:
     cbam_spatial_kernel: int = 7
     dropout: float = 0.5  # before each linear classifier
     caffe_resnet: bool = False  # Caffe stride/pool layout (set when VGGFace2 resnet50_ft is loaded)
+    split_at: int = 3  # 3: split the stage-3 map (paper); 1, 2: after that stage; 0: the input image
+
+    @property
+    def early_split(self) -> bool:
+        return self.split and self.split_at < 3
 
     def validate(self) -> None:
         if self.backbone not in BACKBONES:
@@ -62,6 +73,10 @@ class ALFJOptions:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.caffe_resnet and self.backbone != "resnet50":
             raise ValueError("caffe_resnet applies to the resnet50 backbone only")
+        if self.split_at not in SPLIT_POINTS:
+            raise ValueError(f"split_at must be one of {SPLIT_POINTS} (0 = the input image), got {self.split_at!r}")
+        if not self.split and self.split_at != 3:
+            raise ValueError("split_at applies only with split=True")
         if not self.split and self.use_cbam:
             raise ValueError("use_cbam applies only with split=True (local_stage is ignored without a split)")
 
@@ -87,6 +102,8 @@ class ALFJNet(FERModel):
         n_stages = 4 if options.split and options.local_stage == "separate" else 1
         stages = [parts.local_stage] + [copy.deepcopy(parts.local_stage) for _ in range(n_stages - 1)]
         self.local_stages = nn.ModuleList(stages)
+        if options.early_split and n_stages == 4:  # own copies of the per-region trunk stages
+            self.region_trunks = separate_tails(self.trunk, options.split_at)
         if options.caffe_resnet:
             apply_caffe_resnet_layout(self.trunk, self.local_stages)
         n_heads = max(1, num_regions)
@@ -107,7 +124,27 @@ class ALFJNet(FERModel):
         """
         if not self.options.split:
             return []
-        return split_slices(h, w, self.options.odd_split)
+        # an early split's shared map is the mosaic of the regions' own maps: cut where they meet
+        return split_slices(h, w, "first_larger" if self.options.early_split else self.options.odd_split)
+
+    def input_regions(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
+        """Pixel boxes each head is meant to see. For an early split: the split of the map where it is
+        made, on the input (for the input split, `split_at=0`, exactly the image quadrants the heads see;
+        after stage 1 or 2 the quadrants the per-region stages start from, which their cells' receptive
+        fields overreach by a margin, see docs/locality.md)."""
+        if not self.options.early_split:
+            return super().input_regions(height, width)
+        key = ("input", int(height), int(width))
+        if key not in self._region_cache:
+            fh, fw = int(height), int(width)
+            if self.options.split_at > 0:  # the size of the map that is split
+                param = next(self.parameters())
+                with torch.no_grad():
+                    probe = torch.zeros(1, 3, fh, fw, device=param.device, dtype=param.dtype)
+                    fh, fw = run_shared(self.trunk, probe, self.options.split_at).shape[-2:]
+            cells = slices_to_cells(split_slices(fh, fw, self.options.odd_split), fh, fw)
+            self._region_cache[key] = cells_to_pixels(cells, (fh, fw), int(height), int(width))
+        return list(self._region_cache[key])
 
     def _classify(self, k: int, feature: torch.Tensor) -> torch.Tensor:
         pooled = feature.mean(dim=(2, 3))
@@ -122,8 +159,20 @@ class ALFJNet(FERModel):
             return list(stage(torch.cat(regions, dim=0)).chunk(len(regions), dim=0))
         return [stage(r) for r in regions]
 
+    def _early_split_map(self, x: torch.Tensor) -> torch.Tensor:
+        """Trunk up to `split_at`, cut 2x2, the rest per region, ECA per region, tiled back."""
+        s = self.options.split_at
+        f = run_shared(self.trunk, x, s)
+        rows, cols = split_bounds(f.shape[-2], self.options.odd_split), split_bounds(f.shape[-1], self.options.odd_split)
+        tails = [trunk_tail(self.trunk, s), *getattr(self, "region_trunks", [])]
+        maps = run_tails(tails, [f[:, :, r, c] for r in rows for c in cols])
+        return mosaic(run_tails([self.eca], maps))
+
     def forward(self, x: torch.Tensor) -> ModelOutput:
-        f = self.shared_tap(self.eca(self.trunk(x))) if self.options.split else self.eca(self.trunk(x))
+        if self.options.early_split:
+            f = self.shared_tap(self._early_split_map(x))
+        else:
+            f = self.shared_tap(self.eca(self.trunk(x))) if self.options.split else self.eca(self.trunk(x))
         if not self.options.split:
             g = self.shared_tap(self.local_stages[0](f))
             return ModelOutput(self._classify(0, g).unsqueeze(1))
@@ -214,4 +263,17 @@ for _bb, _note in (("resnet50", "the paper's backbone"), ("resnet18", "small, fo
         f"ablation_split_cbam_{_bb}", "ablation", f"Ablation: {_bb} 2x2 local split + CBAM, 4 heads, no ECA",
         backbone=_bb, use_eca=False, split=True, use_cbam=True,
     )
+for _bb in ("resnet50", "resnet18", "resnet18_half"):
+    _register(
+        f"alfj_split2_{_bb}", "alfj", f"ALFJ-Net on {_bb}, split after stage 2 (as MA-Net): stage 3-4 + CBAM per region",
+        backbone=_bb, split_at=2, **_FULL,
+    )
+    _register(
+        f"alfj_patch_{_bb}", "alfj", f"ALFJ-Net on {_bb}, input split: each image quadrant through the trunk alone",
+        backbone=_bb, split_at=0, **_FULL,
+    )
+_register("alfj_resnet18_half", "alfj", "ALFJ-Net on resnet18_half (half-width ResNet-18, SynthFER size)",
+          backbone="resnet18_half", **_FULL)
+_register("base_resnet18_half", "base", "Base model: half-width ResNet-18, one head (SynthFER size)",
+          backbone="resnet18_half", **_BASE)
 _register("alfj_ir50", "alfj", "ALFJ-Net on face.evoLVe IR-50 (112 px, mean/std 0.5): ECA + split + CBAM", backbone="ir50", **_FULL)

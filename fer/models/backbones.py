@@ -3,6 +3,8 @@
 * `resnet18` / `resnet50`: torchvision ResNets built without weights. Module names inside the trunk
   are torchvision's (`conv1`, `bn1`, `layer1`..`layer3`) and the local stage is `layer4` itself, so a
   torchvision-style state dict maps onto them by prefix alone.
+* `resnet18_half`: ResNet-18 at half width (32-64-128-256 channels, a quarter of the weights), for
+  the small SynthFER checkpoints shipped with the package; built from torchvision's BasicBlock.
 * `ir50`: the IR-50 of face.evoLVe (`backbone/model_irse.py`, mode "ir"), 112x112 input: an
   `input_layer` (3x3 conv, BN, PReLU) and 24 "bottleneck_IR" units `body.0..23` with
   `res_layer` (BN, 3x3 conv, PReLU, 3x3 conv with the stride, BN) and `shortcut_layer` (1x1 max pool
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torchvision.models import resnet18, resnet50
-from torchvision.models.resnet import Bottleneck
+from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from fer.models.base import IMAGENET_MEAN, IMAGENET_STD
 
@@ -75,6 +77,7 @@ class BackboneSpec:
 BACKBONE_SPECS: dict[str, BackboneSpec] = {
     "resnet18": BackboneSpec(224, IMAGENET_MEAN, IMAGENET_STD, ("torchvision",), resnet_key_map),
     "resnet50": BackboneSpec(224, IMAGENET_MEAN, IMAGENET_STD, ("torchvision", "vggface2"), resnet_key_map),
+    "resnet18_half": BackboneSpec(224, IMAGENET_MEAN, IMAGENET_STD, (), resnet_key_map),  # no foreign weights fit
     "ir50": BackboneSpec(112, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), ("ir50",), ir50_key_map),
 }
 BACKBONES = tuple(BACKBONE_SPECS)
@@ -133,9 +136,24 @@ def apply_caffe_resnet_layout(*modules: nn.Module) -> int:
     return changed
 
 
+def _half_resnet18() -> nn.Module:
+    """torchvision's ResNet-18 with every stage at half width (torchvision's initialisation)."""
+    net = resnet18(weights=None)
+    net.inplanes = 32
+    net.conv1 = nn.Conv2d(3, 32, kernel_size=7, stride=2, padding=3, bias=False)
+    net.bn1 = nn.BatchNorm2d(32)
+    for i in range(4):
+        layer = net._make_layer(BasicBlock, 32 * 2**i, 2, stride=1 if i == 0 else 2)
+        setattr(net, f"layer{i + 1}", layer)
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    return net
+
+
 def _resnet_parts(name: str) -> BackboneParts:
-    net = {"resnet18": resnet18, "resnet50": resnet50}[name](weights=None)
-    trunk_channels = 256 if name == "resnet18" else 1024
+    net = _half_resnet18() if name == "resnet18_half" else {"resnet18": resnet18, "resnet50": resnet50}[name](weights=None)
+    trunk_channels = {"resnet18": 256, "resnet18_half": 128, "resnet50": 1024}[name]
     return BackboneParts(
         trunk=ResNetTrunk(net),
         local_stage=net.layer4,
