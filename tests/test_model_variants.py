@@ -95,6 +95,14 @@ def test_early_split_shared_map_is_the_mosaic_of_the_regions():
                                          (slice(2, 4), slice(0, 2)), (slice(2, 4), slice(2, 4))]
 
 
+def test_input_regions_declare_the_pixels_each_head_sees():
+    patch = _model("alfj_patch_resnet18_half")
+    assert patch.input_regions(65, 64) == [(0, 0, 32, 33), (32, 0, 64, 33), (0, 33, 32, 65), (32, 33, 64, 65)]
+    split2 = _model("alfj_split2_resnet18_half")  # the stage-2 map (8x8 at 64 px) is split: its quadrants
+    assert split2.input_regions(64, 64) == [(0, 0, 32, 32), (32, 0, 64, 32), (0, 32, 32, 64), (32, 32, 64, 64)]
+    assert _model("base_resnet18_half").input_regions(64, 64) == []
+
+
 @pytest.mark.parametrize("name", SMALL)
 def test_checkpoint_round_trip(name, tmp_path):
     model = _model(name, **({} if name.startswith("base") else {"local_stage": "separate"}))
