@@ -1,0 +1,143 @@
+"""Follow one face through a video without running the full detector on every frame.
+
+A full detection (`fer.face.detect`: MTCNN's image pyramid, or insightface) costs most of a
+frame's budget. Between two detections the face moves a few pixels, so the tracker only asks
+MTCNN's last stage (O-Net, one 48×48 crop per candidate) to re-fit the previous box and its
+five landmarks: one tiny forward pass instead of a pyramid. A full detection runs again every
+`detect_every` frames, when O-Net's face score drops under `min_score` (the face left, turned
+away, or was covered too much), when the face jumps, and after `select()` (a click on another face).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+
+from fer.face.types import Face
+
+DETECT_EVERY = 12  # frames between two full detections while tracking holds
+MIN_SCORE = 0.8  # O-Net face probability under which the track is lost
+GROW = (1.0, 1.12)  # candidate boxes: the previous face's square box, and one a little larger
+
+
+class FaceTracker:
+    """One face over a sequence of frames: `update(frame) -> Face | None` (photo coordinates).
+
+    detector: the backend of the full detections ("auto", "mtcnn", "insightface"); the
+    refinement between them is always MTCNN's O-Net. Not thread-safe by design: one tracker
+    per video stream (per browser session).
+    """
+
+    def __init__(self, detector: str = "auto", detect_every: int = DETECT_EVERY, min_score: float = MIN_SCORE) -> None:
+        self.detector = detector
+        self.detect_every = max(1, int(detect_every))
+        self.min_score = float(min_score)
+        self.face: Face | None = None
+        self.faces_seen = 0  # faces found by the last full detection
+        self.since_detect = 0
+        self.detections = 0  # full detections run so far (for benchmarks and the status line)
+        self.frames = 0
+        self._point: tuple[float, float] | None = None
+        self._lock = threading.Lock()
+
+    def select(self, x: float, y: float) -> None:
+        """Follow the face under (x, y) from the next frame on (or the nearest face)."""
+        self._point = (float(x), float(y))
+
+    def reset(self) -> None:
+        self.face, self.since_detect, self._point = None, 0, None
+
+    def update(self, rgb: np.ndarray) -> Face | None:
+        """The tracked face in this frame (RGB uint8), or None when there is no face."""
+        with self._lock:
+            self.frames += 1
+            if self.face is not None and self._point is None and self.since_detect < self.detect_every:
+                face = refine(rgb, self.face, self.min_score)
+                if face is not None and _iou(face.box, self.face.box) > 0.3:
+                    self.face, self.since_detect = face, self.since_detect + 1
+                    return face
+            return self._detect(rgb)
+
+    def _detect(self, rgb: np.ndarray) -> Face | None:
+        from fer.face import detect
+
+        faces = detect(rgb, backend=self.detector)
+        self.detections += 1
+        self.since_detect = 0
+        self.faces_seen = len(faces)
+        if not faces:
+            self.face = None
+            return None
+        if self._point is not None:
+            face = _face_at(faces, self._point)
+        elif self.face is not None:  # keep following the same person when several are in view
+            face = max(faces, key=lambda f: _iou(f.box, self.face.box) + 1e-6 * f.area)
+            if _iou(face.box, self.face.box) < 0.1:
+                face = faces[0]
+        else:
+            face = faces[0]  # the largest
+        self._point = None
+        self.face = face
+        return face
+
+
+@torch.inference_mode()
+def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE) -> Face | None:
+    """Re-fit `previous` (box + 5 landmarks) in a new frame with MTCNN's O-Net; None when lost."""
+    from fer.face.detect import _fit68
+    from fer.face.mtcnn import _apply_offsets, _normalise, _square, get_mtcnn
+
+    onet = get_mtcnn().onet
+    x1, y1, x2, y2 = (float(v) for v in previous.box)
+    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, max(x2 - x1, y2 - y1) / 2
+    boxes = torch.tensor([[cx - half * g, cy - half * g, cx + half * g, cy + half * g, 1.0] for g in GROW])
+    boxes = _square(boxes)
+    offsets, marks, probs = onet(_normalise(_square_crops(rgb, boxes, 48)))
+    best = int(torch.argmax(probs[:, 1]))
+    score = float(probs[best, 1])
+    if score < min_score:
+        return None
+    box = boxes[best : best + 1]
+    bw, bh = float(box[0, 2] - box[0, 0] + 1), float(box[0, 3] - box[0, 1] + 1)
+    m = marks[best].numpy()
+    points = np.stack([bw * m[:5] + float(box[0, 0]) - 1, bh * m[5:] + float(box[0, 1]) - 1], 1).astype(np.float64)
+    new_box = _apply_offsets(box, offsets[best : best + 1])[0, :4].numpy().astype(np.float64)
+    return Face(box=new_box, score=score, landmarks=points, landmarks68=_fit68(points))
+
+
+def _square_crops(rgb: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tensor:
+    """Each box (1-based inclusive, as in MTCNN's cascade) cut out with zero padding and
+    area-resampled by OpenCV to size×size: N×3×size×size float32. (MTCNN's own `_crops` builds
+    exact resampling matrices per box size: right for a pyramid's hundreds of boxes, slow for one.)"""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    out = np.zeros((len(boxes), size, size, 3), np.float32)
+    for k, (bx1, by1, bx2, by2) in enumerate(boxes[:, :4].trunc().int().tolist()):
+        x0, y0 = bx1 - 1, by1 - 1
+        cw, ch = max(bx2 - x0, 1), max(by2 - y0, 1)
+        crop = np.zeros((ch, cw, 3), np.uint8)
+        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(bx2, w), min(by2, h)
+        if sx1 > sx0 and sy1 > sy0:
+            crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+        out[k] = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    return torch.from_numpy(out).permute(0, 3, 1, 2)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _face_at(faces: list[Face], point: tuple[float, float]) -> Face:
+    """The face whose box contains `point` (the smallest such), else the one with the nearest centre."""
+    x, y = point
+    inside = [f for f in faces if f.box[0] <= x <= f.box[2] and f.box[1] <= y <= f.box[3]]
+    if inside:
+        return min(inside, key=lambda f: f.area)
+    return min(faces, key=lambda f: (x - (f.box[0] + f.box[2]) / 2) ** 2 + (y - (f.box[1] + f.box[3]) / 2) ** 2)
