@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fer.errors import CheckpointError, InputError, ModelNotFoundError
+from fer.errors import InputError, ModelNotFoundError
 from fer.face.types import AlignedFace, Face
 from fer.models.base import FERModel, ModelOutput
 from fer.models.finite import check_finite_output
@@ -132,9 +132,7 @@ def _build(source: str, device: torch.device) -> FERModel:
     from fer.models.checkpoint import load_checkpoint
 
     if _looks_like_path(source):
-        if not Path(source).is_file():
-            raise CheckpointError(f"checkpoint not found: {source}")
-        model = load_checkpoint(source)
+        model = load_checkpoint(source)  # missing, a folder, a name too long: its CheckpointError says so
     else:
         model = create_model(source)
     return model.to(device).eval()

@@ -73,11 +73,11 @@ def check_output_file(path, option: str, suffixes: tuple[str, ...] = IMAGE_SUFFI
     problem = _os_problem(path)
     if problem:
         raise InputError(f"{option} {_short(path)}: the path {problem}")
+    if path.is_dir():
+        raise InputError(f"{option} {_short(path)} is a folder; give a file name")
     if path.suffix.lower() not in suffixes:
         raise InputError(f"{option} {_short(path)}: unsupported file type {path.suffix or '(none)'!r}; "
                          f"use one of {', '.join(suffixes)}")
-    if path.is_dir():
-        raise InputError(f"{option} {_short(path)} is a folder; give a file name")
     _check_parent(path, option)
     return path
 

@@ -76,6 +76,11 @@ def _checkpoint_choice(path: Path, kind: str) -> ModelChoice | None:
     except Exception as exc:  # noqa: BLE001 - whatever is wrong with one file, the demo starts without it
         _unavailable(path, f"unreadable ({type(exc).__name__}: {exc})")
         return None
+    from fer.models import list_models
+
+    if config.name not in list_models():  # cheap here; tensors and options are checked when it is loaded
+        _unavailable(path, f"model {config.name!r} is not a registered model")
+        return None
     trained, name, provenance = bool(config.trained), config.name, config.provenance
     status = "trained" if trained else UNTRAINED_NOTE
     if trained and "synthfer" in provenance.lower():  # never let a synthetic-data model pass for a real one
@@ -197,7 +202,7 @@ def unavailable_markdown() -> str:
     """The checkpoints given with --weights / FER_WEIGHTS that are not offered, and why ('' when none)."""
     if not UNAVAILABLE:
         return ""
-    rows = [f"- `{Path(p).name}`: {why[:200]}" for p, why in list(UNAVAILABLE.items())[:20]]
+    rows = [f"- `{Path(p).name}`: {why[:200]}" for p, why in list(UNAVAILABLE.items())[:100]]
     return "Checkpoints not offered (unavailable):\n" + "\n".join(rows)
 
 
