@@ -280,3 +280,29 @@ def test_list_pretrained_inits_finds_local_files(tmp_path):
     assert {"resnet18_msceleb", "vggface2_resnet50_ft", "ir50_ms1m"} <= set(rows)
     assert rows["resnet18_msceleb"]["files"] == [str(tmp_path / "resnet18_msceleb.pth")]
     assert rows["vggface2_resnet50_ft"]["files"] == [] and rows["vggface2_resnet50_ft"]["layout"] == "vggface2"
+
+
+def test_every_registered_model_config_passes_the_metadata_schema():
+    """The schema refuses bad metadata, never a config the project itself writes."""
+    from fer.models import list_models
+    from fer.models.config_schema import config_from_json
+
+    for name in list_models():
+        config = create_model(name).config
+        assert config_from_json(config.to_json()) == config, name
+
+
+@pytest.mark.parametrize("text, field", [
+    ('{"name": "base_resnet18", "trained": "yes"}', "trained"),
+    ('{"name": "base_resnet18", "preprocess": {"face_scale": "1"}}', "preprocess.face_scale"),
+    ('{"name": "base_resnet18", "preprocess": {"std": [1, 0, 1]}}', "preprocess.std[1]"),
+    ('{"name": "base_resnet18", "num_classes": 3, "class_names": ["a", "b"]}', "class_names"),
+    ('{"name": "base_resnet18", "arch": {"stem_path": "x"}}', "arch.stem_path"),
+    ('{"name": "base_resnet18", "extra": 1}', "extra"),
+    ("[]", "config"),
+])
+def test_metadata_schema_names_the_field(text, field):
+    from fer.models.config_schema import config_from_json
+
+    with pytest.raises(CheckpointError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        config_from_json(text)
