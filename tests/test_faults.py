@@ -127,7 +127,7 @@ def test_killed_mid_epoch_then_resumed_equals_never_killed(reference_run, tmp_pa
 def test_kill_while_writing_last_pt_keeps_the_previous_one(reference_run, tmp_path):
     out = tmp_path / "killed_in_save"
     _killed_run("torch_save", 2, TRAIN_ARGS + ["--out", str(out)], tmp_path)  # 2nd save: epoch 1, step 6
-    partial = list(out.glob(".last.pt.tmp-*"))
+    partial = list(out.glob(".last.pt.*.tmp"))
     assert partial, "the kill should have hit the temporary file"
     state = torch.load(out / "last.pt", map_location="cpu", weights_only=True)  # intact, not the half file
     assert (state["epoch"], state["step_in_epoch"]) == (0, 3)

@@ -11,7 +11,7 @@ import torch
 from fer.cli import main as cli_main
 from fer.errors import CheckpointError, FERError
 from fer.models.checkpoint import load_checkpoint, read_checkpoint_config
-from fer.train import TrainingInterrupted, atomic_torch_save, load_config, load_training_state, train
+from fer.training import TrainingInterrupted, atomic_torch_save, load_config, load_training_state, train
 
 # tiny: ResNet-18 ALFJ-Net with one shared stage 4 at 32 px, a few batches per epoch
 TINY = [

@@ -27,7 +27,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from fer.train import cleanup_distributed, list_configs, load_config, train
+    from fer.training import cleanup_distributed, list_configs, load_config, train
 
     if args.list_configs:
         print("\n".join(list_configs()))

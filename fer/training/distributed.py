@@ -1,0 +1,64 @@
+"""The process group of a `torchrun` launch (one process: no group at all)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Ranks:
+    rank: int = 0
+    world: int = 1
+    local: int = 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def ranks_from_env() -> Ranks:
+    """Rank, world size and local rank as torchrun sets them (1 process when unset)."""
+    return Ranks(int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")),
+                 int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def setup_device(ranks: Ranks, device: str | None) -> torch.device:
+    """The device of this process (its own GPU under torchrun), with the process group started."""
+    if device is None:
+        device = f"cuda:{ranks.local}" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if ranks.distributed and not dist.is_initialized():
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
+    return dev
+
+
+def gather(obj: Any, ranks: Ranks) -> list:
+    """`obj` of every rank, in rank order."""
+    if not ranks.distributed:
+        return [obj]
+    out: list = [None] * ranks.world
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def from_main(values: list, ranks: Ranks) -> list:
+    """`values` as rank 0 holds them, on every rank."""
+    if ranks.distributed:
+        dist.broadcast_object_list(values, src=0)
+    return values
+
+
+def cleanup_distributed() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
