@@ -172,3 +172,29 @@ def test_resume_never_unpickles_objects(tmp_path):
     atomic_torch_save({"weights": torch.ones(2)}, tmp_path / "plain.pt")  # a safe file, but not a training state
     with pytest.raises(CheckpointError, match="not an alfj-fer training checkpoint"):
         train(_cfg("train.epochs=1"), out_dir=tmp_path, resume=str(tmp_path / "plain.pt"), progress=False, log=lambda s: None)
+
+
+def test_config_is_typed_and_checked_before_any_data_is_read():
+    from fer.training import TrainConfig
+
+    cfg = load_config("synthfer_cpu", ["train.epochs=3", "train.optimizer.lr=1e-3", "augment.erase_p=0.5"])
+    assert isinstance(cfg, TrainConfig) and cfg.train.epochs == 3
+    assert cfg.train.optimizer.lr == 0.001  # YAML reads 1e-3 as a string; the config reads it as a number
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    # a section given whole replaces the section; what it omits takes the defaults
+    sgd = load_config("synthfer_cpu", ["train.optimizer={name: sgd, lr: 0.01}"]).train.optimizer
+    assert (sgd.name, sgd.lr, sgd.weight_decay) == ("sgd", 0.01, TrainConfig().train.optimizer.weight_decay)
+    for bad, message in [("train.optimizer.lr=-1", "train.optimizer.lr"), ("train.epochs=many", "train.epochs"),
+                         ("train.amp=maybe", "train.amp"), ("train.scheduler.name=sometimes", "scheduler.name"),
+                         ("train.optimizer=sgd", "must be a mapping"), ("augment.blur=3", "augmentation options"),
+                         ("train.loss.label_smoothing=1.5", "label_smoothing")]:
+        with pytest.raises(FERError, match=message):
+            load_config("synthfer_cpu", [bad])
+
+
+def test_the_old_module_still_serves_plain_dicts(tmp_path):
+    import fer.train as old
+
+    cfg = old.load_config("synthfer_cpu", ["train.epochs=2"])
+    assert isinstance(cfg, dict) and cfg["train"]["epochs"] == 2 and cfg["data"]["options"]["train_size"] == 2800
+    assert old.train is train
