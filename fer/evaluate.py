@@ -20,34 +20,26 @@ from fer.models.base import FERModel
 from fer.regions import head_names
 
 
-@torch.no_grad()
 def predict(model: FERModel, data: LabeledSet, batch_size: int = 128, device: str | torch.device = "cpu",
             workers: int = 0, progress: bool = False, channels_last: bool = False,
             return_probs: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Head logits (N, R, C) as float32 numpy, in the data set's order; with `return_probs`, also
     the model's fused probabilities (N, C) (`ModelOutput.probs`: for a reference model, its own
-    classifier's output rather than the mean of the head softmaxes)."""
+    classifier's output rather than the mean of the head softmaxes). The loop is the Predictor's
+    (`fer.predictor.infer_batches`), on the model's own device (`device` is kept for callers; the
+    batches follow the model)."""
+    from fer.predictor import infer_batches
+
     model.eval()
     ds = TorchImages(data, model.config.preprocess)
     dl = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
-    out, fused = [], []
     it = dl
     if progress:
         from tqdm import tqdm
 
         it = tqdm(dl, desc=f"eval {data.name} {data.split}", leave=False)
-    for x, _ in it:
-        x = x.to(device)
-        if channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        output = model(x)
-        out.append(output.head_logits.float().cpu())
-        fused.append(output.probs.float().cpu())
-    if not out:
-        empty = np.zeros((0, model.num_heads, model.config.num_classes), np.float32)
-        return (empty, empty[:, 0]) if return_probs else empty
-    logits = torch.cat(out).numpy()
-    return (logits, torch.cat(fused).numpy()) if return_probs else logits
+    out = infer_batches(model, (x for x, _ in it), channels_last=channels_last)
+    return (out.head_logits, out.probs) if return_probs else out.head_logits
 
 
 def confusion(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -34,7 +34,22 @@ DEFAULT_MAX_BYTES = int(os.environ.get("FER_MAX_BYTES", 100 * 1024 * 1024))  # e
 SAFE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "PPM", "ICO")  # JPEG includes MPO (phone photos)
 _SUPPORTED = "JPEG, PNG, GIF, BMP, TIFF, WebP, AVIF, PPM or ICO"
 
-__all__ = ["DEFAULT_MAX_PIXELS", "load_image", "load_rgba"]
+__all__ = ["DEFAULT_MAX_PIXELS", "is_rgb_uint8", "load_image", "load_rgba", "require_rgb_uint8"]
+
+
+def is_rgb_uint8(image: Any, batch: bool = False) -> bool:
+    """True for what `load_image` returns: an (H, W, 3) uint8 array ((N, H, W, 3) with `batch`)."""
+    ndim = 4 if batch else 3
+    return isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == ndim and image.shape[-1] == 3
+
+
+def require_rgb_uint8(image: Any, what: str = "image", batch: bool = False, error: type = InputError) -> np.ndarray:
+    """`image` itself when `is_rgb_uint8`, else `error` (an InputError by default) naming `what` and what it got."""
+    if is_rgb_uint8(image, batch):
+        return image
+    got = f"shape {image.shape}, dtype {image.dtype}" if isinstance(image, np.ndarray) else type(image).__name__
+    shape = "(N, H, W, 3)" if batch else "(H, W, 3)"
+    raise error(f"the {what} must be an {shape} uint8 RGB array, got {got}")
 
 
 def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = None) -> np.ndarray:

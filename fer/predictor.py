@@ -12,15 +12,19 @@ The fused prediction (`label`, `probs`):
   of the region logits, which *is* the original classifier's output. The mean of the heads'
   probabilities is kept in `head_mean_probs` for comparison.
 
-Models are cached per (source, device) and shared by every Predictor; building is serialised by
-a lock, and inference on a built model is read-only, so one Predictor serves concurrent calls.
+Each model's face crop is its own recipe (`ModelConfig.crop`, `fer.face.crop`). Models come from
+one bounded LRU cache (`fer.models.cache`, per source and device); a Predictor built from a source
+asks the cache on each use and holds no model itself, so an evicted model's memory is released.
+Inference on a built model is read-only, so one Predictor serves concurrent calls.
+
+`infer_batches` is the one batch loop: the Predictor, `fer.evaluate` and `fer.robustness` all run
+their tensors through it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,9 +34,16 @@ import torch
 
 from fer.errors import InputError, ModelNotFoundError
 from fer.face.types import AlignedFace, Face
+from fer.io import is_rgb_uint8, load_image
 from fer.models.base import FERModel, ModelOutput
+from fer.models.cache import clear_model_cache, get_model, resolve_device
 from fer.models.finite import check_finite_output
 from fer.regions import REGION_NAMES, head_names
+
+__all__ = [
+    "DEFAULT_MODEL", "BatchOutput", "FacePrediction", "Predictor", "clear_model_cache", "fusion_rule", "get_model",
+    "infer_batches", "infer_crops",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +72,7 @@ class FacePrediction:
     aligned: AlignedFace | None = None
     warning: str | None = None
     region_names: tuple[str, ...] = field(default=REGION_NAMES)
+    crop_recipe: str = ""  # the `fer.face.crop` recipe that cut `aligned` (the model's own)
 
     @property
     def confidence(self) -> float:
@@ -98,6 +110,8 @@ class FacePrediction:
             "trained": self.trained,
             "provenance": self.provenance,
         }
+        if self.crop_recipe:
+            out["crop_recipe"] = self.crop_recipe
         if self.face is not None:
             out["box"] = [round(float(v), 2) for v in self.face.box]
             out["score"] = round(float(self.face.score), 6)
@@ -107,52 +121,47 @@ class FacePrediction:
         return out
 
 
-# ----------------------------------------------------------------------------- model cache
-
-_cache: dict[tuple[str, str], FERModel] = {}
-_cache_lock = threading.Lock()
+# ----------------------------------------------------------------------------- the batch loop
 
 
-def _resolve_device(device: str | torch.device) -> torch.device:
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise InputError(f"unknown device {device!r} (use 'cpu', 'cuda' or 'cuda:N')") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device {device!r} was asked for, but no CUDA GPU is available; use device='cpu'")
-    return dev
+@dataclass
+class BatchOutput:
+    """Stacked model outputs: head logits / probabilities (N, R, C), fused probabilities (N, C)."""
+
+    head_logits: np.ndarray
+    head_probs: np.ndarray
+    probs: np.ndarray
+    fusion: str
 
 
-def _looks_like_path(source: str) -> bool:
-    return source.endswith(".safetensors") or "/" in source or "\\" in source or Path(source).is_file()
+@torch.inference_mode()
+def infer_batches(model: FERModel, batches: Iterable[torch.Tensor], channels_last: bool = False) -> BatchOutput:
+    """Run `model` over input tensors (each (B, C, S, S), already preprocessed) on the model's device."""
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    logits, head_probs, fused = [], [], []
+    fusion = FUSION_HEAD_MEAN
+    for x in batches:
+        x = x.to(device)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        output = model(x)
+        check_finite_output(output.head_logits, output.probs, model=repr(model.config.name))
+        fusion = fusion_rule(output)
+        logits.append(output.head_logits.float().cpu().numpy())
+        head_probs.append(output.head_probs.float().cpu().numpy())
+        fused.append(output.probs.float().cpu().numpy())
+    if not logits:
+        c = model.config.num_classes
+        empty = np.zeros((0, model.num_heads, c), np.float32)
+        return BatchOutput(empty, empty.copy(), np.zeros((0, c), np.float32), fusion)
+    return BatchOutput(np.concatenate(logits), np.concatenate(head_probs), np.concatenate(fused), fusion)
 
 
-def _build(source: str, device: torch.device) -> FERModel:
-    from fer.models import create_model
-    from fer.models.checkpoint import load_checkpoint
-
-    if _looks_like_path(source):
-        model = load_checkpoint(source)  # missing, a folder, a name too long: its CheckpointError says so
-    else:
-        model = create_model(source)
-    return model.to(device).eval()
-
-
-def get_model(source: str, device: str | torch.device = "cpu") -> FERModel:
-    """The model for a registered name or checkpoint path, built once per (source, device)."""
-    dev = _resolve_device(device)
-    key = (str(source), str(dev))
-    with _cache_lock:
-        model = _cache.get(key)
-        if model is None:
-            model = _build(str(source), dev)
-            _cache[key] = model
-        return model
-
-
-def clear_model_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+def infer_crops(model: FERModel, crops: Sequence, batch_size: int = 32) -> BatchOutput:
+    """`infer_batches` over RGB uint8 crops (AlignedFace or arrays), preprocessed by the model's `Preprocess`."""
+    arrays = [_crop_array(c, i) for i, c in enumerate(crops)]
+    pp, step = model.config.preprocess, max(1, int(batch_size))
+    return infer_batches(model, (pp.batch(arrays[i : i + step]) for i in range(0, len(arrays), step)))
 
 
 # ----------------------------------------------------------------------------- fusion
@@ -180,14 +189,15 @@ class Predictor:
         max_faces: int | None = None,
         batch_size: int = 32,
     ) -> None:
+        self._own_model: FERModel | None = None
         if isinstance(model, FERModel):
             self.device = next(iter(model.parameters()), torch.empty(0)).device
-            self.model = model.eval()
+            self._own_model = model.eval()
             self.source = model.config.name
         elif isinstance(model, (str, Path)) and str(model).strip():
-            self.device = _resolve_device(device)
+            self.device = resolve_device(device)
             self.source = str(model)
-            self.model = get_model(self.source, self.device)
+            get_model(self.source, self.device)  # load now: a bad name or file fails here, not on first use
         else:
             raise ModelNotFoundError(f"Predictor needs a model name, a checkpoint path or a model, not {model!r}")
         self.detector = detector
@@ -195,8 +205,15 @@ class Predictor:
         self.batch_size = max(1, int(batch_size))
         if self.warning:
             log.warning(self.warning)
+        if self.config.crop_note:
+            log.info(self.config.crop_note)
 
     # -- model facts ---------------------------------------------------------
+    @property
+    def model(self) -> FERModel:
+        """The model: the one given, or the cache's (reloaded after an eviction; never held here)."""
+        return self._own_model if self._own_model is not None else get_model(self.source, self.device)
+
     @property
     def config(self):
         return self.model.config
@@ -214,6 +231,13 @@ class Predictor:
         return self.config.provenance
 
     @property
+    def crop_description(self) -> str:
+        """The crop recipe this model gets, in words (and, for an old checkpoint, that it was not recorded)."""
+        from fer.face.crop import describe_config
+
+        return describe_config(self.config)
+
+    @property
     def warning(self) -> str | None:
         """A plain warning for people when the model has no trained weights, else None."""
         return None if self.trained else UNTRAINED_WARNING.format(name=self.config.name)
@@ -225,91 +249,71 @@ class Predictor:
     # -- entry points --------------------------------------------------------
     def __call__(self, image) -> list[FacePrediction]:
         """One prediction per detected face, largest face first ([] when no face is found)."""
-        from fer.face import detect
-        from fer.io import load_image
-
         rgb = load_image(image)
-        faces = detect(rgb, backend=self.detector, max_faces=self.max_faces)
-        return self.predict_faces(rgb, faces)
+        return self.predict_faces(rgb, self.detect(rgb))
+
+    def detect(self, image) -> list[Face]:
+        """The faces in `image`, largest first, with this predictor's detector and `max_faces`."""
+        from fer.face import detect
+
+        return detect(image, backend=self.detector, max_faces=self.max_faces)
 
     def predict_faces(self, image, faces: Sequence[Face]) -> list[FacePrediction]:
         """Predictions for faces already detected in `image` (e.g. the clean photo's detections
         applied to an occluded copy of it, where a detector might fail)."""
-        from fer.io import load_image
-
-        rgb = image if _is_rgb_uint8(image) else load_image(image)
+        rgb = image if is_rgb_uint8(image) else load_image(image)
         return self.predict_crops([self.align(rgb, f) for f in faces])
 
     def predict_face(self, image, face: Face) -> FacePrediction:
+        """The per-face entry: `face` (detected in this photo, or its clean original) cut and classified."""
         return self.predict_faces(image, [face])[0]
 
     def align(self, image, face: Face) -> AlignedFace:
-        """The aligned crop this model expects (its input size and face_scale)."""
-        from fer.face import align
+        """The crop this model sees: its crop recipe (`config.crop`, `fer.face.crop`) at its input size."""
+        from fer.face.crop import cut
 
-        pp = self.config.preprocess
-        return align(image, face, size=pp.input_size, face_scale=pp.face_scale)
+        config = self.config
+        return cut(image, face, config.crop_recipe(), size=config.preprocess.input_size)
 
     def predict_crops(self, crops: Sequence[AlignedFace | np.ndarray]) -> list[FacePrediction]:
-        """Predictions for aligned crops (AlignedFace, or RGB uint8 arrays aligned like `align` does)."""
+        """Predictions for aligned crops (AlignedFace, or RGB uint8 arrays cut like `align` does)."""
         crops = list(crops)
-        arrays = [_crop_array(c, i) for i, c in enumerate(crops)]
-        fused, heads, fusion = self._infer(arrays)
-        names = self.class_names
-        out = []
+        model = self.model
+        out = infer_crops(model, crops, self.batch_size)
+        names, config = tuple(model.config.class_names), model.config
+        warning = None if config.trained else UNTRAINED_WARNING.format(name=config.name)
+        region_names = head_names(model.num_heads)
+        predictions = []
         for i, crop in enumerate(crops):
             aligned = crop if isinstance(crop, AlignedFace) else None
-            probs = _as_dict(names, fused[i])
-            out.append(
+            predictions.append(
                 FacePrediction(
-                    label=names[int(np.argmax(fused[i]))],
-                    probs=probs,
-                    head_probs=[_as_dict(names, h) for h in heads[i]],
-                    head_mean_probs=_as_dict(names, heads[i].mean(0)),
-                    fusion=fusion,
-                    model_name=self.config.name,
-                    provenance=self.provenance,
-                    trained=self.trained,
+                    label=names[int(np.argmax(out.probs[i]))],
+                    probs=_as_dict(names, out.probs[i]),
+                    head_probs=[_as_dict(names, h) for h in out.head_probs[i]],
+                    head_mean_probs=_as_dict(names, out.head_probs[i].mean(0)),
+                    fusion=out.fusion,
+                    model_name=config.name,
+                    provenance=config.provenance,
+                    trained=bool(config.trained),
                     face=aligned.face if aligned is not None else None,
                     aligned=aligned,
-                    warning=self.warning,
-                    region_names=self.region_names,
+                    warning=warning,
+                    region_names=region_names,
+                    crop_recipe=config.crop_recipe().recipe,
                 )
             )
-        return out
+        return predictions
 
     def predict_arrays(self, crops: Sequence[AlignedFace | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Fast path for sweeps: (fused probs (N, C), head probs (N, R, C)) as float32 arrays."""
-        fused, heads, _ = self._infer([_crop_array(c, i) for i, c in enumerate(crops)])
-        return fused, heads
-
-    # -- internals -----------------------------------------------------------
-    @torch.inference_mode()
-    def _infer(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, str]:
-        from fer.data.transforms import eval_transform
-
-        n_cls, n_heads = len(self.class_names), self.model.num_heads
-        fused = np.zeros((0, n_cls), np.float32)
-        heads = np.zeros((0, n_heads, n_cls), np.float32)
-        fusion = FUSION_HEAD_MEAN
-        pp = self.config.preprocess
-        for start in range(0, len(arrays), self.batch_size):
-            batch = torch.stack([eval_transform(a, pp) for a in arrays[start : start + self.batch_size]])
-            output = self.model(batch.to(self.device))
-            check_finite_output(output.head_logits, output.probs, model=repr(self.config.name))
-            fusion = fusion_rule(output)
-            fused = np.concatenate([fused, output.probs.float().cpu().numpy()])
-            heads = np.concatenate([heads, output.head_probs.float().cpu().numpy()])
-        return fused, heads, fusion
-
-
-def _is_rgb_uint8(image) -> bool:
-    return isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+        out = infer_crops(self.model, list(crops), self.batch_size)
+        return out.probs, out.head_probs
 
 
 def _crop_array(crop, index: int) -> np.ndarray:
     image = crop.image if isinstance(crop, AlignedFace) else crop
-    if not _is_rgb_uint8(image):
+    if not is_rgb_uint8(image):
         what = f"shape {image.shape}, dtype {image.dtype}" if isinstance(image, np.ndarray) else type(image).__name__
         raise InputError(f"crop {index} must be an AlignedFace or an (H, W, 3) uint8 RGB array, got {what}")
     if min(image.shape[:2]) < 8:

@@ -129,6 +129,24 @@ def record_reference(package: Path, scratch: Path) -> None:
     """Run face-api's own FaceExpressionNet on tfjs's CPU backend over the fixed inputs."""
     from PIL import Image
 
+    env = node_env(package, scratch)
+    recorder = (env / RECORDER.name)
+    recorder.write_text(RECORDER.read_text())
+    raw = []
+    for name in INPUTS:
+        path = scratch / (Path(name).stem + ".u8")
+        np.asarray(Image.open(TEST_DATA / name).convert("RGB"), np.uint8).tofile(path)
+        raw.append(str(path))
+    out = subprocess.run(["node", str(recorder), str(package), *raw], cwd=env, check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout[out.stdout.index("{"):])
+    for rec, name in zip(result["records"], INPUTS):
+        rec["input"] = name
+    REFERENCE.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {REFERENCE}: {result['runtime']}")
+
+
+def node_env(package: Path, scratch: Path) -> Path:
+    """A scratch folder with tfjs installed and face-api's ES module loadable by node; returns it."""
     env = scratch / "tfjs"
     env.mkdir()
     subprocess.run(["npm", "init", "-y"], cwd=env, check=True, capture_output=True)
@@ -146,19 +164,7 @@ def record_reference(package: Path, scratch: Path) -> None:
     src = src.replace(imports, "").replace("w(n,mn);w(n,pn);w(n,un);", "w(n,__tf);")
     src = 'import {createRequire as __cr} from "node:module";var __tf=__cr(import.meta.url)("@tensorflow/tfjs");\n' + src
     (env / "face-api.esm-nobundle.mjs").write_text(src)
-    recorder = (env / RECORDER.name)
-    recorder.write_text(RECORDER.read_text())
-    raw = []
-    for name in INPUTS:
-        path = scratch / (Path(name).stem + ".u8")
-        np.asarray(Image.open(TEST_DATA / name).convert("RGB"), np.uint8).tofile(path)
-        raw.append(str(path))
-    out = subprocess.run(["node", str(recorder), str(package), *raw], cwd=env, check=True, capture_output=True, text=True)
-    result = json.loads(out.stdout[out.stdout.index("{"):])
-    for rec, name in zip(result["records"], INPUTS):
-        rec["input"] = name
-    REFERENCE.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {REFERENCE}: {result['runtime']}")
+    return env
 
 
 def self_check() -> None:

@@ -65,7 +65,7 @@ def test_predict_endpoint(client, photo_path):
     assert len(probs) == 7 and abs(sum(probs.values()) - 1) < 1e-3
     assert label["label"] == "happiness" == details["label"]  # the astronaut smiles
     assert details["faces"] == 1 and details["trained"] is True
-    assert set(details["head_votes"]) == {"top-left", "top-right", "bottom-left", "bottom-right"}
+    assert {h["region"] for h in details["heads"]} == {"top-left", "top-right", "bottom-left", "bottom-right"}
 
 
 def test_model_info_endpoints(client):

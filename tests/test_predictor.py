@@ -119,17 +119,18 @@ def test_no_face_gives_an_empty_list():
 
 
 def test_model_cache_is_shared_and_thread_safe(monkeypatch, astronaut_prediction):
+    import fer.models.cache as cache
     import fer.predictor as fp
 
     fp.clear_model_cache()
     built = []
-    real_build = fp._build
+    real_build = cache.build_model
 
     def counting_build(source, device):
         built.append(source)
         return real_build(source, device)
 
-    monkeypatch.setattr(fp, "_build", counting_build)
+    monkeypatch.setattr(cache, "build_model", counting_build)
     models = []
     threads = [threading.Thread(target=lambda: models.append(get_model("mini_xception_fer2013"))) for _ in range(6)]
     for t in threads:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from fer.data.transforms import Augment, eval_transform, train_transform
+from fer.data.transforms import Augment, train_transform
 from fer.models.base import Preprocess
 
 
@@ -97,7 +97,7 @@ class TorchImages(torch.utils.data.Dataset):
         if self.augment is not None and seed is not None:
             x = train_transform(img, self.pre, self.augment, seed)
         else:
-            x = eval_transform(img, self.pre)
+            x = self.pre.to_tensor(img)
         t = self.data.targets[int(i)]
         target = torch.from_numpy(np.asarray(t, np.float32)) if self.data.soft else torch.tensor(int(t))
         return x, target

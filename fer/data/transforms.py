@@ -1,4 +1,4 @@
-"""Image → tensor transforms for training and evaluation, deterministic per sample.
+"""Image → tensor transforms for training, deterministic per sample (evaluation's is `Preprocess.to_tensor`).
 
 Training augmentation draws its parameters from a generator seeded per sample (by the
 sampler: seed, epoch and position), never from a global RNG, so the exact same batches are
@@ -48,18 +48,9 @@ class Augment:
         return cls(**known)
 
 
-def _to_tensor(img: np.ndarray, pre: Preprocess) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div_(255.0)
-    return _normalise(x, pre)
-
-
 def eval_transform(img: np.ndarray, pre: Preprocess) -> torch.Tensor:
-    """RGB uint8 H×W×3 → normalised C×S×S tensor (plain resize)."""
-    s = pre.input_size
-    if img.shape[0] != s or img.shape[1] != s:
-        interp = cv2.INTER_AREA if img.shape[0] > s else cv2.INTER_LINEAR
-        img = cv2.resize(img, (s, s), interpolation=interp)
-    return _to_tensor(img, pre)
+    """RGB uint8 H×W×3 → normalised C×S×S tensor: `Preprocess.to_tensor`, where the rule lives."""
+    return pre.to_tensor(img)
 
 
 def train_transform(img: np.ndarray, pre: Preprocess, aug: Augment, seed: int) -> torch.Tensor:
@@ -100,7 +91,7 @@ def train_transform(img: np.ndarray, pre: Preprocess, aug: Augment, seed: int) -
         grey = (0.299 * x[0] + 0.587 * x[1] + 0.114 * x[2]).unsqueeze(0)
         x = (x - grey) * g.uniform(1 - aug.saturation, 1 + aug.saturation) + grey
     x = x.clamp_(0, 1)
-    x = _normalise(x, pre)
+    x = pre.normalise(x)
     # random erasing on the normalised tensor, random-normal fill (torchvision's value='random')
     if aug.erase_p and g.random() < aug.erase_p:
         for _ in range(10):
@@ -112,12 +103,3 @@ def train_transform(img: np.ndarray, pre: Preprocess, aug: Augment, seed: int) -
                 x[:, y0 : y0 + eh, x0 : x0 + ew] = torch.from_numpy(g.standard_normal((x.shape[0], eh, ew)).astype(np.float32))
                 break
     return x
-
-
-def _normalise(x: torch.Tensor, pre: Preprocess) -> torch.Tensor:
-    if pre.grayscale:
-        x = 0.299 * x[0:1] + 0.587 * x[1:2] + 0.114 * x[2:3]
-    c = x.shape[0]
-    mean = torch.tensor((tuple(pre.mean) * c)[:c]).view(-1, 1, 1)
-    std = torch.tensor((tuple(pre.std) * c)[:c]).view(-1, 1, 1)
-    return (x - mean) / std

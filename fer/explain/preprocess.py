@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from fer.data.transforms import eval_transform
 from fer.errors import InputError
 from fer.models.base import Preprocess
 
@@ -34,5 +33,5 @@ def check_rgb_image(image: object, what: str = "face crop") -> np.ndarray:
 
 
 def to_input_tensor(rgb: np.ndarray, preprocess: Preprocess) -> torch.Tensor:
-    """(1, C, S, S) float32, exactly as the Predictor and evaluation prepare a crop (`eval_transform`)."""
-    return eval_transform(check_rgb_image(rgb), preprocess)[None]
+    """(1, C, S, S) float32, exactly as the Predictor and evaluation prepare a crop (`Preprocess.to_tensor`)."""
+    return preprocess.to_tensor(check_rgb_image(rgb))[None]

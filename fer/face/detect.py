@@ -21,7 +21,7 @@ import numpy as np
 
 from fer.errors import FERError, ModelNotFoundError
 from fer.face.types import Face
-from fer.io import load_image
+from fer.io import is_rgb_uint8, load_image
 
 BACKENDS = ("auto", "mtcnn", "insightface")
 DEFAULT_MIN_SIZE = 20  # pixels: the shorter side of the smallest face returned (MTCNN's usual minimum)
@@ -89,7 +89,7 @@ def detect(
 
 
 def _as_rgb(image) -> np.ndarray:
-    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+    if is_rgb_uint8(image):
         return image  # already what load_image returns; detection never writes into it
     return load_image(image)
 

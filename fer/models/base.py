@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -41,6 +43,8 @@ from fer.regions import (
     slices_to_cells,
     split_slices,
 )
+
+log = logging.getLogger(__name__)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -84,6 +88,83 @@ class Preprocess:
     grayscale: bool = False
     face_scale: float = 1.0
 
+    def to_tensor(self, crop: np.ndarray) -> torch.Tensor:
+        """RGB uint8 H×W×3 crop → normalised C×S×S tensor (a plain resize when it is not S×S):
+        the one evaluation transform, used by the Predictor, evaluation, explain and robustness."""
+        s = self.input_size
+        if crop.shape[0] != s or crop.shape[1] != s:
+            import cv2
+
+            interp = cv2.INTER_AREA if crop.shape[0] > s else cv2.INTER_LINEAR
+            crop = cv2.resize(crop, (s, s), interpolation=interp)
+        x = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float().div_(255.0)
+        return self.normalise(x)
+
+    def batch(self, crops) -> torch.Tensor:
+        """A sequence (or (N, H, W, 3) stack) of crops → the (N, C, S, S) input tensor."""
+        return torch.stack([self.to_tensor(c) for c in crops])
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        """(3, H, W) float RGB in [0, 1] → the model's channels: grey first when `grayscale`, then (x - mean) / std."""
+        if self.grayscale:
+            x = 0.299 * x[0:1] + 0.587 * x[1:2] + 0.114 * x[2:3]
+        c = x.shape[0]
+        mean = torch.tensor((tuple(self.mean) * c)[:c]).view(-1, 1, 1)
+        std = torch.tensor((tuple(self.std) * c)[:c]).view(-1, 1, 1)
+        return (x - mean) / std
+
+
+CROP_RECIPES = ("similarity5", "faceapi", "fer_box", "rafdb")  # implemented in fer.face.crop
+CROP_COLOURS = ("rgb", "grey")
+LEGACY_CROP_RECIPE = "similarity5"  # what every model got before crops were recorded
+
+
+@dataclass
+class CropSpec:
+    """How a face is cut from the photo for this model (the recipes: `fer.face.crop`).
+
+    The output is always an input_size × input_size RGB uint8 crop (grey in all three channels when
+    `colour` is "grey"); each recipe reads only its own fields:
+    similarity5 / rafdb: `face_scale` (the 5-point template's size; < 1 = looser); faceapi: `padding`
+    (fraction of the 68-point box added, half on each side); fer_box: `margin_px` (pixels each side).
+    """
+
+    recipe: str = LEGACY_CROP_RECIPE
+    face_scale: float = 1.0
+    padding: float = 0.2
+    margin_px: int = 10
+    colour: str = "rgb"
+
+    def validate(self) -> CropSpec:
+        from fer.errors import CheckpointError
+
+        if self.recipe not in CROP_RECIPES:
+            raise CheckpointError(f"unknown crop recipe {self.recipe!r}; known: {', '.join(CROP_RECIPES)}")
+        if self.colour not in CROP_COLOURS:
+            raise CheckpointError(f"crop colour must be one of {CROP_COLOURS}, not {self.colour!r}")
+        if not 0.05 <= float(self.face_scale) <= 5:
+            raise CheckpointError(f"crop face_scale must be in [0.05, 5], got {self.face_scale}")
+        if not 0 <= float(self.padding) <= 3:
+            raise CheckpointError(f"crop padding must be in [0, 3], got {self.padding}")
+        if not 0 <= int(self.margin_px) <= 1000 or int(self.margin_px) != self.margin_px:
+            raise CheckpointError(f"crop margin_px must be a whole number in [0, 1000], got {self.margin_px}")
+        return self
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CropSpec:
+        from fer.errors import CheckpointError
+
+        if not isinstance(data, dict):
+            raise CheckpointError(f"the crop recipe must be a mapping, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise CheckpointError(f"unknown crop recipe fields {unknown}; known: {sorted(known)}")
+        try:
+            return cls(**data).validate()
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"the crop recipe {data} is malformed: {exc}") from None
+
 
 @dataclass
 class ModelConfig:
@@ -96,6 +177,7 @@ class ModelConfig:
     arch: dict[str, Any] = field(default_factory=dict)  # architecture options given to create_model
     trained: bool = False  # True only for weights really trained on expression data
     provenance: str = "randomly initialised; not trained on expression data"
+    crop: CropSpec | None = field(default_factory=CropSpec)  # None: an old checkpoint that recorded none
 
     def __post_init__(self) -> None:
         if not self.class_names:
@@ -107,6 +189,24 @@ class ModelConfig:
                 if key in pp:
                     pp[key] = tuple(pp[key])
             self.preprocess = Preprocess(**pp)
+        if isinstance(self.crop, dict):
+            self.crop = CropSpec.from_dict(self.crop)
+
+    def crop_recipe(self) -> CropSpec:
+        """The crop this model was made for; for an old checkpoint without one, today's rule (`crop_note` says so)."""
+        if self.crop is not None:
+            return self.crop
+        return CropSpec(LEGACY_CROP_RECIPE, face_scale=float(self.preprocess.face_scale))
+
+    @property
+    def crop_note(self) -> str | None:
+        """A plain sentence when the crop was not recorded (old checkpoint), else None."""
+        if self.crop is not None:
+            return None
+        return (
+            f"no crop recipe recorded for {self.name!r} (older checkpoint): using the project's default, "
+            f"5-point similarity alignment at face_scale {float(self.preprocess.face_scale):g}"
+        )
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -115,7 +215,11 @@ class ModelConfig:
     def from_json(cls, text: str) -> ModelConfig:
         data = json.loads(text)
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        config = cls(**{k: v for k, v in data.items() if k in known and not (k == "crop" and v is None)})
+        if data.get("crop") is None:
+            config.crop = None
+            log.info("%s", config.crop_note)
+        return config
 
 
 class FERModel(nn.Module):

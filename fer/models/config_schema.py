@@ -148,9 +148,12 @@ def validate_config(data: Any) -> ModelConfig:
     except _Bad as exc:
         raise CheckpointError(f"the stored model config is invalid: {exc}") from None
     try:
-        return ModelConfig(**fields)
+        config = ModelConfig(**fields)  # a stored crop recipe is checked by CropSpec.validate here
     except Exception as exc:  # noqa: BLE001 - a field type this schema does not know refused its value
         raise CheckpointError(f"the stored model config is invalid: {type(exc).__name__}: {exc}") from None
+    if fields.get("crop") is None:  # an older checkpoint recorded no crop: today's rule, stated (crop_note)
+        config.crop = None
+    return config
 
 
 def _refuse_constant(name: str) -> Any:

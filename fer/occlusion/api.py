@@ -10,6 +10,7 @@ import numpy as np
 
 from fer.errors import InputError
 from fer.face.types import AlignedFace, Face
+from fer.io import require_rgb_uint8
 from fer.occlusion.base import (
     FaceGeometry,
     Layer,
@@ -126,8 +127,9 @@ def apply_batch(images: np.ndarray, kind: str, severity: float = 0.5, seed: int 
     pipeline's canonical template, `fer.face.align.template(S)`). Returns Occluded(images (N, S, S, 3), masks (N, S, S)).
     """
     images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:
-        raise InputError(f"images must be a non-empty (N, H, W, 3) uint8 batch, got {images.shape} {images.dtype}")
+    require_rgb_uint8(images, "image batch", batch=True)
+    if len(images) == 0:
+        raise InputError("the image batch is empty")
     n, h, w = images.shape[:3]
     spec = get_spec(kind)
     merged = resolve_params(spec, params)

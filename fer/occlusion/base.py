@@ -18,6 +18,7 @@ import numpy as np
 from fer.errors import InputError
 from fer.face.landmarks68 import fit_landmarks68
 from fer.face.types import AlignedFace, Face
+from fer.io import require_rgb_uint8
 
 
 @dataclass
@@ -217,10 +218,7 @@ def check_severity(severity: float) -> float:
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise InputError(f"image must be a numpy array, got {type(image).__name__}")
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise InputError(f"image must be an (H, W, 3) uint8 RGB array, got {image.shape} {image.dtype}")
+    require_rgb_uint8(image)
     if image.shape[0] < 8 or image.shape[1] < 8:
         raise InputError(f"image is too small to occlude: {image.shape[1]}x{image.shape[0]}")
     return image

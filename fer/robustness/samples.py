@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fer.errors import DatasetError
+from fer.io import require_rgb_uint8
 
 
 @dataclass
@@ -25,8 +26,7 @@ class Samples:
 
     def __post_init__(self) -> None:
         self.crops = np.asarray(self.crops)
-        if self.crops.ndim != 4 or self.crops.shape[-1] != 3 or self.crops.dtype != np.uint8:
-            raise DatasetError("samples must be an (N, S, S, 3) uint8 stack of aligned RGB crops")
+        require_rgb_uint8(self.crops, "stack of aligned crops (samples)", batch=True, error=DatasetError)
         if self.crops.shape[1] != self.crops.shape[2]:
             raise DatasetError("aligned crops must be square")
         n = len(self.crops)

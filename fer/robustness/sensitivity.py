@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer.errors import InputError
+from fer.io import require_rgb_uint8
 from fer.models.base import FERModel
 from fer.robustness.inference import probs_of_crops
 
@@ -69,8 +70,7 @@ def _fill_value(crop: np.ndarray, fill: str, seed: int) -> np.ndarray:
 
 
 def _check(crop: np.ndarray, patch: int, stride: int, batch_size: int) -> None:
-    if not isinstance(crop, np.ndarray) or crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
-        raise InputError("the aligned face must be an H x W x 3 uint8 RGB array")
+    require_rgb_uint8(crop, "aligned face")
     size = min(crop.shape[:2])
     if not 1 <= patch <= size:
         raise InputError(f"patch size must be between 1 and the crop size ({size}), got {patch}")

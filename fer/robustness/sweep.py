@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fer.errors import InputError
+from fer.io import require_rgb_uint8
 from fer.models.base import FERModel
 from fer.regions import REGION_NAMES
 from fer.robustness.inference import probs_of_crops
@@ -215,8 +216,7 @@ def sweep_face(
     crop = np.asarray(getattr(aligned_face, "image", aligned_face))
     landmarks = getattr(aligned_face, "landmarks", None)
     lm68 = getattr(aligned_face, "landmarks68", None)
-    if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
-        raise InputError("the aligned face must be an H x W x 3 uint8 RGB crop")
+    require_rgb_uint8(crop, "aligned face crop")
     # a bare crop (no landmarks) gets occluders placed on the canonical template
     conds = default_conditions(occluders, severities, blocks)
     images, covs = [], []

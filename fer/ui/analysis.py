@@ -2,8 +2,9 @@
 
 No Gradio here: `analyse()` takes a decoded photo, a loaded predictor and an occlusion request,
 and returns arrays, predictions and images that the callbacks hand to the components.
-Chain (DESIGN.md): detect → (occlude the photo) → align the clean and the occluded photo with the
-same detection → model → Grad-CAM++ on what the model saw.
+Chain (DESIGN.md): detect → (occlude the photo, placed from the face's real landmarks) → cut the
+clean and the occluded photo with the same detection by the model's own crop recipe
+(`Predictor.predict_face`) → model → Grad-CAM++ on what the model saw.
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ def detect_faces(photo: np.ndarray, backend: str = "auto") -> list[Face]:
     return faces
 
 
+def pick_face(faces: list[Face], index) -> tuple[int, Face]:
+    """The face the picker means (0 = largest), clamped into range: the one rule for every tab."""
+    i = min(max(int(index or 0), 0), len(faces) - 1)
+    return i, faces[i]
 
 
 def occlude_photo(photo: np.ndarray, face: Face, request: OcclusionRequest) -> tuple[np.ndarray, np.ndarray]:
@@ -102,10 +107,11 @@ def occlude_photo(photo: np.ndarray, face: Face, request: OcclusionRequest) -> t
     return image, mask
 
 
-def probs_of(predictor, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fused (C,) and per-head (R, C) probabilities of one aligned crop (the predictor's preprocessing)."""
-    fused, heads = predictor.predict_arrays([crop])
-    return fused[0], heads[0]
+def probs_of(prediction) -> tuple[np.ndarray, np.ndarray]:
+    """Fused (C,) and per-head (R, C) probabilities of a `FacePrediction`, as arrays."""
+    names = list(prediction.probs)
+    return (np.array([prediction.probs[n] for n in names], np.float32),
+            np.array([[h[n] for n in names] for h in prediction.head_probs], np.float32))
 
 
 def to_display(image: np.ndarray, size: int = DISPLAY_SIZE) -> np.ndarray:
@@ -143,18 +149,18 @@ def analyse(
         if progress is not None:
             progress(fraction, desc=text)
 
-    model = predictor.model
+    model = predictor.model  # held for this call (the cache may evict it meanwhile)
     step(0.05, "finding faces")
     faces = detect_faces(photo, predictor.detector)
-    index = min(max(int(face_index or 0), 0), len(faces) - 1)
-    face = faces[index]
+    index, face = pick_face(faces, face_index)
     step(0.3, "applying the occluder")
     occluded_photo, _ = occlude_photo(photo, face, request) if request.active else (photo, None)
-    clean = predictor.align(photo, face)
-    occluded = predictor.align(occluded_photo, face) if request.active else clean
     step(0.45, "predicting")
-    clean_p, clean_hp = probs_of(predictor, clean.image)
-    occ_p, occ_hp = probs_of(predictor, occluded.image) if request.active else (clean_p, clean_hp)
+    clean_pred = predictor.predict_face(photo, face)  # the model's own crop recipe, clean photo
+    occ_pred = predictor.predict_face(occluded_photo, face) if request.active else clean_pred
+    clean, occluded = clean_pred.aligned, occ_pred.aligned
+    clean_p, clean_hp = probs_of(clean_pred)
+    occ_p, occ_hp = probs_of(occ_pred)
     step(0.6, "computing Grad-CAM++ maps")
     cams = cam_overlays(model, occluded, int(np.argmax(occ_p))) if explain else []
     step(1.0, "done")

@@ -155,32 +155,23 @@ class DemoActions:
         return self.analyse(editor_value, model_label, kind, placement, severity, seed, drawing_fill, None, progress)
 
     def predict(self, image, model_label):
-        """API: one photo -> fused label of its largest face, and per-face details as JSON."""
+        """API: one photo -> fused label of its largest face, and that face's `FacePrediction.to_dict()`."""
+        from fer.ui.analysis import detect_faces
+
         photo = load_photo(image)
         predictor = self.bank.get(model_label)
-        result = analyse(photo, predictor, 0, OcclusionRequest(), explain=False)
-        names = result.class_names
-        face = result.faces[result.index]
-        details = {
-            "model": model_label,
-            "trained": self.bank.choice(model_label).trained,
-            "faces": len(result.faces),
-            "box": [round(float(v), 1) for v in face.box],
-            "label": names[int(result.fused.argmax())],
-            "head_votes": {
-                region: names[int(p.argmax())]
-                for region, p in zip(head_names(len(result.occluded_head_probs)), result.occluded_head_probs)
-            },
-        }
-        return label_dict(result.fused, names), details
+        faces = detect_faces(photo, predictor.detector)
+        prediction = predictor.predict_face(photo, faces[0])
+        details = {"model_label": model_label, "faces": len(faces), **prediction.to_dict()}
+        return dict(prediction.probs), details
 
     # --- robustness tab -----------------------------------------------------------------
     @staticmethod
     def _aligned(photo, predictor, face_choice):
-        from fer.ui.analysis import detect_faces
+        from fer.ui.analysis import detect_faces, pick_face
 
-        faces = detect_faces(photo, predictor.detector)
-        return predictor.align(photo, faces[min(face_index(face_choice), len(faces) - 1)])
+        _, face = pick_face(detect_faces(photo, predictor.detector), face_index(face_choice))
+        return predictor.align(photo, face)
 
     def sweep(self, editor_value, model_label, face_choice, seed, progress=gr.Progress()):
         from fer.robustness import sweep_face

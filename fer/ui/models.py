@@ -9,8 +9,9 @@ Offered, in this order:
 3. Optionally an untrained ALFJ-Net, labelled "untrained (random weights)", for looking at the
    architecture (four heads, CAMs) only; never presented as a prediction to trust.
 
-Loaded models are cached (a few at most) and loading is serialised by a lock, so concurrent
-requests do not build the same model twice.
+The bank maps picker labels to `fer.Predictor`s; a Predictor holds no model, the process-wide bounded
+cache does (`fer.models.cache`, a few models at most, loading serialised by a lock), so switching
+between more models than the cache keeps releases the least recently used one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import dataclasses
 import logging
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 UNTRAINED_NOTE = "untrained (random weights) – for architecture demo only"
 UNTRAINED_MODEL = "alfj_resnet18"
-_CACHE_SIZE = 3
 UNAVAILABLE: dict[str, str] = {}  # checkpoint path -> why it is not offered (from the last discovery)
 
 
@@ -164,11 +163,15 @@ def default_choice(choices: list[ModelChoice]) -> ModelChoice:
 
 
 class ModelBank:
-    """Loads the picker's models on demand and keeps the last few in memory (thread-safe)."""
+    """The picker's labels → their sources, and one `fer.Predictor` per label (thread-safe).
+
+    The Predictors are light (a source and settings); their models live in the bounded cache of
+    `fer.models.cache`, loaded on first use and released when evicted.
+    """
 
     def __init__(self, choices: list[ModelChoice]) -> None:
         self.choices = {c.label: c for c in choices}
-        self._loaded: OrderedDict[str, object] = OrderedDict()
+        self._predictors: dict[str, object] = {}
         self._lock = threading.Lock()
 
     def choice(self, label: str | None) -> ModelChoice:
@@ -177,17 +180,15 @@ class ModelBank:
         return self.choices[label]
 
     def get(self, label: str | None):
-        """The `fer.Predictor` of a picker entry, loading it on first use."""
+        """The `fer.Predictor` of a picker entry (its model loaded now if the cache does not hold it)."""
         choice = self.choice(label)
         with self._lock:
-            if choice.label in self._loaded:
-                self._loaded.move_to_end(choice.label)
-                return self._loaded[choice.label]
-            predictor = _load(choice)
-            self._loaded[choice.label] = predictor
-            while len(self._loaded) > _CACHE_SIZE:
-                self._loaded.popitem(last=False)
-            return predictor
+            predictor = self._predictors.get(choice.label)
+            if predictor is None:
+                predictor = _load(choice)
+                self._predictors[choice.label] = predictor
+        predictor.model  # noqa: B018 - (re)load into the cache now, under the cache's own lock
+        return predictor
 
 
 def _load(choice: ModelChoice):
@@ -229,6 +230,9 @@ def provenance_markdown(choice: ModelChoice, predictor=None) -> str:
             f"Model `{config.name}` · {len(config.class_names)} classes · input {pp.input_size}×{pp.input_size}"
             f"{' grey' if pp.grayscale else ' RGB'} · source `{Path(choice.source).name}`"
         )
+        from fer.face.crop import describe_config
+
+        lines.append(f"The model sees its own crop — {describe_config(config)}.")
     if unavailable_markdown():
         lines.append(unavailable_markdown())
     return "\n\n".join(lines)
