@@ -48,9 +48,9 @@ def npm_pack(spec: str, dest: Path) -> Path:
     return dest / "package"
 
 
-def read_tfjs_weights(package: Path) -> dict[str, np.ndarray]:
+def read_tfjs_weights(package: Path, model: str = MODEL) -> dict[str, np.ndarray]:
     """Decode a tfjs weights manifest + .bin into float32 arrays (TF layouts), like tf.io.decodeWeights."""
-    manifest = json.loads((package / "model" / f"{MODEL}-weights_manifest.json").read_text())
+    manifest = json.loads((package / "model" / f"{model}-weights_manifest.json").read_text())
     tensors: dict[str, np.ndarray] = {}
     for group in manifest:
         data = b"".join((package / "model" / p).read_bytes() for p in group["paths"])
@@ -75,15 +75,15 @@ def read_tfjs_weights(package: Path) -> dict[str, np.ndarray]:
     return tensors
 
 
-def to_state_dict(tf: dict[str, np.ndarray]) -> dict:
+def _t(a: np.ndarray):
     import torch
 
-    from fer.labels import CANONICAL_7
-    from fer.models.reference import FACEAPI_CLASSES, TO_CANONICAL
+    return torch.from_numpy(np.ascontiguousarray(a))
 
-    def t(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(a))
 
+def dense_state(tf: dict[str, np.ndarray]) -> dict:
+    """The four dense blocks' tensors (face-api's FaceFeatureExtractor), named as `DenseBlock`s in `dense`."""
+    t = _t
     state = {}
     for b in range(4):
         for c in range(4):
@@ -95,6 +95,15 @@ def to_state_dict(tf: dict[str, np.ndarray]) -> dict:
             state[f"{dst}.depthwise.weight"] = t(tf[f"{src}/depthwise_filter"].transpose(2, 3, 0, 1))
             state[f"{dst}.pointwise.weight"] = t(tf[f"{src}/pointwise_filter"].transpose(3, 2, 0, 1))
             state[f"{dst}.pointwise.bias"] = t(tf[f"{src}/bias"])
+    return state
+
+
+def to_state_dict(tf: dict[str, np.ndarray]) -> dict:
+    from fer.labels import CANONICAL_7
+    from fer.models.reference import FACEAPI_CLASSES, TO_CANONICAL
+
+    t = _t
+    state = dense_state(tf)
     # fc: reorder the outputs so that row i is canonical class i.
     order = [FACEAPI_CLASSES.index(next(s for s in FACEAPI_CLASSES if TO_CANONICAL[s] == c)) for c in CANONICAL_7]
     state["fc.weight"] = t(tf["fc/weights"].T[order])
@@ -147,10 +156,16 @@ def record_reference(package: Path, scratch: Path) -> None:
 
 def node_env(package: Path, scratch: Path) -> Path:
     """A scratch folder with tfjs installed and face-api's ES module loadable by node; returns it."""
-    env = scratch / "tfjs"
-    env.mkdir()
-    subprocess.run(["npm", "init", "-y"], cwd=env, check=True, capture_output=True)
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", TFJS], cwd=env, check=True, capture_output=True)
+    return prepare_node_env(package, scratch / "tfjs")
+
+
+def prepare_node_env(package: Path, env: Path) -> Path:
+    """A node folder with tfjs installed and face-api's unbundled ES module made loadable there
+    (`env/face-api.esm-nobundle.mjs`); returns env. Reused when tfjs is already installed in it."""
+    env.mkdir(parents=True, exist_ok=True)
+    if not (env / "node_modules" / "@tensorflow" / "tfjs").is_dir():
+        subprocess.run(["npm", "init", "-y"], cwd=env, check=True, capture_output=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", TFJS], cwd=env, check=True, capture_output=True)
     # face-api's unbundled ES module imports tfjs + the webgl/wasm backends by extensionless ESM paths that
     # node cannot resolve; load tfjs's CommonJS build instead (a loading shim: no maths is changed).
     src = (package / "dist" / "face-api.esm-nobundle.js").read_text()

@@ -1,0 +1,156 @@
+"""face-api's 68-point landmark net (FaceLandmark68Net, @vladmandic/face-api 1.7.15), ported to PyTorch.
+
+The network is the expression net's feature extractor (four dense blocks, 112x112 RGB input,
+see `fer.models.reference_faceapi`) with a fully connected layer 256 -> 136: (x, y) of the 68
+iBUG points, as fractions of the network's square input. Weights: `fer/weights/
+faceapi_landmark68.safetensors`, converted by `scripts/convert_faceapi_landmarks.py` (notice:
+`fer/weights/NOTICE-faceapi-landmarks.md`).
+
+Pre- and post-processing are face-api's own (`FaceLandmark68NetBase`, `NetInput.toBatchTensor`,
+`padToSquare`, `extractFaceTensors`):
+
+1. the detection box is clipped to the photo and floored (x, y, width, height);
+2. that region is zero-padded to a square, centred: round(d / 2) rows (or columns) after the
+   face, the rest before (d = |width - height|);
+3. the square is resized to 112x112 with TensorFlow's legacy bilinear rule (no half-pixel
+   centres, no corner alignment: source = destination * in / out);
+4. the output (fractions of 112) is mapped back as face-api does: times 112, minus *half* the
+   size difference (scaled) on the padded axis, divided by the scaled width/height, times the
+   crop's width/height, plus the crop's origin.
+
+One deliberate difference: face-api adds the *unclipped, unfloored* detection corner in step 4
+while the crop starts at the clipped, floored one; we add the crop's own corner (the points are
+where the network saw them). Inside the photo this moves points by under 1 px; for a box
+reaching past the border face-api's points are shifted by the overhang, ours are not.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from fer.errors import CheckpointError, InputError
+
+WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "faceapi_landmark68.safetensors"
+INPUT_SIZE = 112
+MEAN_RGB = (122.782, 117.001, 104.298)  # subtracted, then divided by 255 (face-api's `normalize`)
+
+
+class FaceApiLandmarkNet(nn.Module):
+    """Dense-block feature extractor + fc 256 -> 136; input normalised NCHW, output (N, 68, 2) in [0, 1]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from fer.models.reference_faceapi import CHANNELS, DenseBlock
+
+        cins = (3,) + CHANNELS[:-1]
+        self.dense = nn.Sequential(*(DenseBlock(i, o, first=k == 0) for k, (i, o) in enumerate(zip(cins, CHANNELS))))
+        self.fc = nn.Linear(CHANNELS[-1], 136)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dense(x).mean(dim=(2, 3))).view(-1, 68, 2)
+
+    def load_weights(self, path: str | Path = WEIGHTS_PATH) -> FaceApiLandmarkNet:
+        from safetensors.torch import load_file
+
+        try:
+            state = load_file(str(path))
+            self.load_state_dict(state, strict=True)
+        except Exception as exc:  # missing file, wrong tensors: say which file
+            raise CheckpointError(f"face-api landmark weights {path} could not be loaded: {exc}") from None
+        return self.eval()
+
+
+@functools.lru_cache(maxsize=512)
+def _legacy_bilinear(n_in: int, pad_before: int, n_square: int, n_out: int = INPUT_SIZE) -> np.ndarray:
+    """(n_out, n_in) float32 weights: TF legacy bilinear resize of a square of n_square pixels, in which
+    the n_in real pixels start at pad_before (the rest are zeros), to n_out pixels."""
+    scale = n_square / n_out
+    src = np.arange(n_out) * scale
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n_square - 1)
+    frac = (src - lo).astype(np.float32)
+    w = np.zeros((n_out, n_square + 1), np.float32)
+    rows = np.arange(n_out)
+    np.add.at(w, (rows, lo), 1 - frac)
+    np.add.at(w, (rows, hi), frac)
+    return w[:, pad_before : pad_before + n_in]
+
+
+def crop_box(box: np.ndarray, photo_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """face-api's `clipAtImageBorders`: (x, y, width, height) of the box inside the photo, floored."""
+    h, w = photo_shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box[:4])
+    cx, cy = max(x1, 0.0), max(y1, 0.0)
+    cw, ch = min(x2 - cx, w - cx), min(y2 - cy, h - cy)
+    return math.floor(cx), math.floor(cy), math.floor(cw), math.floor(ch)
+
+
+def _pads(w: int, h: int) -> tuple[int, int]:
+    """Zeros placed before the crop on (x, y): padToSquare appends round(d / 2), prepends the rest."""
+    d = abs(w - h)
+    before = d - math.floor(d * 0.5 + 0.5)  # JS Math.round
+    return (before, 0) if h > w else (0, before)
+
+
+def net_input(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The (112, 112, 3) float32 image face-api's landmark net sees for `box`, and the crop (x, y, w, h)."""
+    x, y, w, h = crop_box(box, rgb.shape)
+    if w <= 0 or h <= 0:
+        raise InputError(f"face box {list(np.round(box[:4], 1))} lies outside the photo")
+    s = max(w, h)
+    px, py = _pads(w, h)
+    region = rgb[y : y + h, x : x + w].astype(np.float32)
+    wy, wx = _legacy_bilinear(h, py, s), _legacy_bilinear(w, px, s)
+    return np.einsum("ih,hwc,jw->ijc", wy, region, wx, optimize=True), (x, y, w, h)
+
+
+def to_photo(rel: np.ndarray, crop: tuple[int, int, int, int]) -> np.ndarray:
+    """face-api's `postProcess` + `FaceLandmarks`: net output (68, 2) in [0, 1] -> photo pixels."""
+    x, y, w, h = crop
+    scale = INPUT_SIZE / max(w, h)
+    sw, sh = w * scale, h * scale
+    pad_x = abs(sw - sh) / 2 if sw < sh else 0.0
+    pad_y = abs(sw - sh) / 2 if sh < sw else 0.0
+    px = (rel[:, 0].astype(np.float64) * INPUT_SIZE - pad_x) / sw * w + x
+    py = (rel[:, 1].astype(np.float64) * INPUT_SIZE - pad_y) / sh * h + y
+    return np.stack([px, py], 1)
+
+
+def _normalise(batch: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
+    return (x - torch.tensor(MEAN_RGB).view(1, 3, 1, 1)) / 255.0
+
+
+_MODEL: FaceApiLandmarkNet | None = None
+_LOCK = threading.Lock()
+
+
+def get_net() -> FaceApiLandmarkNet:
+    """The process-wide landmark net with its weights, loaded once (thread-safe)."""
+    global _MODEL
+    if _MODEL is None:
+        with _LOCK:
+            if _MODEL is None:
+                _MODEL = FaceApiLandmarkNet().load_weights()
+    return _MODEL
+
+
+def landmarks68(rgb: np.ndarray, boxes) -> list[np.ndarray]:
+    """68 points (photo pixels, iBUG order) for each face box (x1, y1, x2, y2), in one batch."""
+    boxes = [np.asarray(b, np.float64) for b in boxes]
+    if not boxes:
+        return []
+    inputs, crops = zip(*(net_input(rgb, b) for b in boxes))
+    with torch.inference_mode():
+        rel = get_net()(_normalise(np.stack(inputs))).numpy()
+    return [to_photo(r, c) for r, c in zip(rel, crops)]
+
+
+__all__ = ["INPUT_SIZE", "WEIGHTS_PATH", "FaceApiLandmarkNet", "crop_box", "get_net", "landmarks68", "net_input", "to_photo"]
