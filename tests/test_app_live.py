@@ -212,3 +212,14 @@ def test_browser_upload_mask_and_read_results(app_server, photo_path):
     assert all("agrees" in t for t in heads)
     assert len(loaded) >= 5 and all(w and w > 0 for w in loaded)
     assert (ARTIFACTS / "demo.png").stat().st_size > 10_000
+
+
+def test_synthfer_lab_endpoint(client):
+    face, fused, plot, text = client.predict(
+        "alfj_patch_resnet18_half_synthfer", "surprise", 2, "sunglasses", 0.8, api_name="/synthfer_lab"
+    )
+    assert Path(face).is_file() and plot["type"] == "plotly"
+    assert "Synthetic SynthFER face" in text and "true class **surprise**" in text
+    assert fused["label"] in {"neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear"}
+    with pytest.raises(Exception, match="(?i)seed must be"):
+        client.predict("alfj_patch_resnet18_half_synthfer", "surprise", -3, "none", 0.5, api_name="/synthfer_lab")

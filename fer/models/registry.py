@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fer.errors import ModelNotFoundError
 from fer.models.base import FERModel
 
-_MODEL_MODULES = ("fer.models.alfj", "fer.models.reference")
+_MODEL_MODULES = ("fer.models.alfj", "fer.models.reference", "fer.models.synthfer")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from fer.ui.callbacks import DemoActions, user_errors
 from fer.ui.editor import PhotoEditor
 from fer.ui.models import ModelBank, ModelChoice
 from fer.ui.occluders import NO_OCCLUDER, occluder_kinds, placement_choices
+from fer.ui.synthfer_lab import build_lab_tab
 from fer.ui.validate import CheckedNumber, CheckedSlider
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -138,6 +139,7 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             sens_btn = gr.Button("Occlusion-sensitivity map", variant="primary", elem_id="fer-sensitivity")
             sens_note = gr.Markdown()
             sens_gallery = gr.Gallery(label="Probability drop: fused decision, then each head", columns=5, height="auto", elem_id="fer-sens")
+        build_lab_tab(user_errors)
 
         # API-only endpoint: an image file in, the fused label out. A file (not gr.Image) so that the
         # bytes reach fer.io untouched: every bad upload gets fer.io's own message, not Gradio's.
