@@ -39,7 +39,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 
 def looks_like_path(source: str) -> bool:
-    return source.endswith(".safetensors") or "/" in source or "\\" in source or Path(source).is_file()
+    return source.endswith(".safetensors") or "/" in source or "\\" in source or Path(source).exists()
 
 
 def build_model(source: str, device: torch.device) -> FERModel:
@@ -48,7 +48,7 @@ def build_model(source: str, device: torch.device) -> FERModel:
     from fer.models.checkpoint import load_checkpoint
 
     if looks_like_path(source):
-        model = load_checkpoint(source)  # missing, a folder, a name too long: its CheckpointError says so
+        model = load_checkpoint(source)  # a file or a published folder; missing, a plain folder, ...: it says so
     else:
         model = create_model(source)
     return model.to(device).eval()

@@ -21,6 +21,7 @@ from safetensors.torch import save_file
 
 from fer.atomic import atomic_path
 from fer.errors import CheckpointError, FERError
+from fer.hub.folder import resolve_published
 from fer.models.base import FERModel, ModelConfig
 from fer.models.config_schema import config_from_json
 from fer.models.finite import check_finite_weights
@@ -103,8 +104,8 @@ def _read_header(path: Path) -> dict[str, str]:
 
 
 def read_checkpoint_config(path: str | os.PathLike) -> ModelConfig:
-    """The ModelConfig stored in a checkpoint, read from its header only (cheap)."""
-    path = Path(path)
+    """The ModelConfig stored in a checkpoint (or a published folder's), read from its header only (cheap)."""
+    path = resolve_published(path).checkpoint
     meta = _read_header(path)
     if meta.get(_FORMAT_KEY, "").split("/")[0] != FORMAT.split("/")[0] or _CONFIG_KEY not in meta:
         raise CheckpointError(f"{path} is a safetensors file without an alfj-fer model config (written by another program?)")
@@ -116,14 +117,14 @@ def read_checkpoint_config(path: str | os.PathLike) -> ModelConfig:
 
 def read_checkpoint_metadata(path: str | os.PathLike) -> dict[str, str]:
     """All metadata strings of a checkpoint (config, format, and any extra metadata saved with it)."""
-    return _read_header(Path(path))
+    return _read_header(resolve_published(path).checkpoint)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu", expected_name: str | None = None) -> FERModel:
     """Rebuild the model a checkpoint describes and load its weights (strictly). Returns it in eval mode."""
     from fer.models.registry import create_model
 
-    path = Path(path)
+    path = resolve_published(path).checkpoint
     config = read_checkpoint_config(path)
     if expected_name is not None and config.name != expected_name:
         raise CheckpointError(f"{path} holds a {config.name!r} model, expected {expected_name!r}")

@@ -65,10 +65,12 @@ def _unavailable(path: Path, reason: str) -> None:
 
 
 def _checkpoint_choice(path: Path, kind: str) -> ModelChoice | None:
+    from fer.hub.folder import resolve_published
     from fer.models.checkpoint import read_checkpoint_config
 
     try:
         config = read_checkpoint_config(path)  # reads the header only, not the tensors
+        published = resolve_published(path)  # a published folder's card gives the summary line
     except FERError as exc:
         _unavailable(path, str(exc))
         return None
@@ -84,7 +86,8 @@ def _checkpoint_choice(path: Path, kind: str) -> ModelChoice | None:
     status = "trained" if trained else UNTRAINED_NOTE
     if trained and "synthfer" in provenance.lower():  # never let a synthetic-data model pass for a real one
         status = "trained on synthetic SynthFER faces only"
-    return ModelChoice(f"{name} · {path.name} ({status})", str(path), kind, trained, provenance)
+    shown = published.folder.name if published.summary and kind != "hub" else path.name
+    return ModelChoice(f"{name} · {shown} ({status})", str(path), kind, trained, published.summary or provenance)
 
 
 def _hub_files(repo: str) -> list[Path]:
@@ -222,7 +225,8 @@ def provenance_markdown(choice: ModelChoice, predictor=None) -> str:
         )
     else:
         lines.append("**Trained checkpoint** (as recorded in its metadata).")
-    provenance = getattr(config, "provenance", None) or choice.provenance
+    own = choice.provenance if choice.kind in ("checkpoint", "hub") else None  # a published card's summary
+    provenance = own or getattr(config, "provenance", None) or choice.provenance
     lines.append(f"Provenance: {provenance}")
     if config is not None:
         pp = config.preprocess
