@@ -134,6 +134,7 @@ def test_card_is_front_matter_plus_markdown_the_hub_can_read(published):
     assert "| local_stage | \"shared\" |" in body and "cbam_reduction" in body  # every option, defaults too
     assert "python -m fer train --config training_config.yaml" in body
     assert "training_data: `SynthFER`" in body
+    assert "Face crop: `similarity5`" in body and "recipe: similarity5" in body  # the crop recipe, from the config
 
 
 def _first_lines(card: Path) -> str:
@@ -211,9 +212,12 @@ def test_bad_publish_inputs_get_plain_messages(published, tmp_path, capsys):
 def test_folder_without_checkpoint_and_broken_cards(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(CheckpointError, match="is a directory"):
-        resolve_published(empty)
+    assert resolve_published(empty).checkpoint == empty  # the loader explains it
+    from fer.models.checkpoint import load_checkpoint
     from fer.predictor import Predictor
+
+    with pytest.raises(CheckpointError, match="is a directory"):
+        load_checkpoint(empty)
 
     with pytest.raises(FERError, match="is a directory"):
         Predictor(str(empty))

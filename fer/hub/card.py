@@ -60,6 +60,7 @@ class CardInputs:
     results: list[EvalResult] = field(default_factory=list)
     training_config: str | None = None  # file name in the folder, when the run's config was found
     training_data: str = ""
+    crop: str = ""  # the crop recipe in words (fer.face.crop.describe_config)
 
 
 def training_status(config: dict[str, Any], metadata: dict[str, str]) -> str:
@@ -186,17 +187,17 @@ def _evaluation(inp: CardInputs) -> str:
     return "\n".join(parts)
 
 
-def _crop_recipe(config: dict[str, Any]) -> str:
+def _crop_recipe(inp: CardInputs) -> str:
+    config = inp.config
     pp = config.get("preprocess", {})
-    found = {k: v for k, v in {**config, **pp}.items() if "crop" in k.lower()}
-    lines = []
+    lines = [f"{inp.crop[:1].upper()}{inp.crop[1:]}." if inp.crop else "No crop recipe is recorded in the checkpoint."]
+    found = {k: v for k, v in config.items() if "crop" in k.lower() and v not in (None, "", {})}
     if found:
-        lines.append("As stored in the checkpoint:\n\n```yaml\n" + yaml.safe_dump(found, sort_keys=False).strip() + "\n```\n")
+        lines.append("\nAs stored in the checkpoint:\n\n```yaml\n" + yaml.safe_dump(found, sort_keys=False).strip() + "\n```")
     lines.append(
-        f"Faces are detected (`fer.face.detect`), aligned on five landmarks by `fer.face.align` to the project's "
-        f"template with `face_scale={pp.get('face_scale', 1.0)}`, resized to {pp.get('input_size')}×{pp.get('input_size')}"
-        f"{', converted to grey' if pp.get('grayscale') else ''} and normalised with mean {list(pp.get('mean', []))}, "
-        f"std {list(pp.get('std', []))} (x = (rgb / 255 - mean) / std). `fer.Predictor` does all of this itself.")
+        f"\nThe crop ({pp.get('input_size')}×{pp.get('input_size')}{', grey' if pp.get('grayscale') else ''}) is "
+        f"normalised with mean {list(pp.get('mean', []))}, std {list(pp.get('std', []))} (x = (rgb / 255 - mean) / std). "
+        "`fer.Predictor` detects the faces and applies the recipe itself.")
     return "\n".join(lines)
 
 
@@ -277,7 +278,7 @@ Every field of the checkpoint's config, as stored in `{CHECKPOINT_NAME}`'s metad
 
 ## Crop recipe and preprocessing
 
-{_crop_recipe(inp.config)}
+{_crop_recipe(inp)}
 
 ## Training
 

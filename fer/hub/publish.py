@@ -118,6 +118,7 @@ def read_eval(eval_path: Path, model_name: str) -> list[tuple[EvalResult, Path, 
 def publish(checkpoint: str | os.PathLike, out: str | os.PathLike, eval_dir: str | os.PathLike | None = None,
             repo_id: str | None = None, name: str | None = None, license: str = "mit") -> Path:
     """Write `out` as a Hub model repository folder for `checkpoint`. Returns the model card's path."""
+    from fer.face.crop import describe_config
     from fer.models.checkpoint import load_checkpoint, read_checkpoint_metadata
     from fer.models.registry import model_entry
 
@@ -155,6 +156,7 @@ def publish(checkpoint: str | os.PathLike, out: str | os.PathLike, eval_dir: str
         config=config, options=options_of(model, config), family=family, description=description,
         metadata=metadata, status=training_status(config, metadata), license=license, repo_id=repo_id,
         results=evals, training_config=training_config, training_data=metadata.get("training_data", ""),
+        crop=describe_config(model.config),
     )
     card = out / CARD_NAME
     _atomic_write(card, render_card(inputs).encode("utf-8"))
