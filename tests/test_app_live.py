@@ -52,7 +52,7 @@ def test_server_lists_every_endpoint(client, app_server):
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
     assert {
         "/predict", "/analyse", "/analyse_upload", "/analyse_example", "/analyse_face",
-        "/model_info", "/model_info_on_load", "/placements", "/sweep", "/sensitivity",
+        "/model_info", "/model_info_on_load", "/placements", "/sweep", "/sensitivity", "/live_frame",
     } <= names
     assert app_server.ready_after_s is not None
 
@@ -223,3 +223,75 @@ def test_synthfer_lab_endpoint(client):
     assert fused["label"] in {"neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear"}
     with pytest.raises(Exception, match="(?i)seed must be"):
         client.predict("alfj_patch_resnet18_half_synthfer", "surprise", -3, "none", 0.5, api_name="/synthfer_lab")
+
+
+def test_live_frame_endpoint_tracks_and_answers(client, tmp_path):
+    """/live_frame: a frame in, the annotated frame, fused label and head votes out; a client's
+    repeated calls are one session, so the face is tracked instead of detected again."""
+    from gradio_client import handle_file
+
+    from fer.io import load_image
+    from fer.live.clip import moving_clip
+
+    frames = moving_clip(load_image(REPO / "examples" / "astronaut.jpg"), 3)
+    outs = []
+    for i, frame in enumerate(frames):
+        path = tmp_path / f"frame{i}.jpg"
+        Image.fromarray(frame).save(path, quality=90)
+        outs.append(client.predict(handle_file(str(path)), REFERENCE, "none", 0.6, api_name="/live_frame"))
+    image, label, details = outs[-1]
+    assert np.asarray(Image.open(image)).shape == (480, 640, 3)
+    assert _top(label)[0] == "happiness" == details["label"]
+    assert list(details["head_votes"]) == ["top-left", "top-right", "bottom-left", "bottom-right"]
+    assert outs[0][2]["tracked"] is False and details["tracked"] is True
+    _, _, covered = client.predict(handle_file(str(tmp_path / "frame0.jpg")), REFERENCE, "hand_mouth", 1.0, api_name="/live_frame")
+    assert covered["head_votes"] and covered["label"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="/usr/bin/chromium is absent")
+def test_browser_live_tab_with_fake_camera(app_server, tmp_path):
+    """Chromium's fake camera plays the plain face, then the hand-over-mouth face; the Live tab's
+    fused label and head votes are read from the page while it streams."""
+    from playwright.sync_api import sync_playwright
+
+    from fer.io import load_image
+    from fer.live.clip import moving_clip, write_y4m
+
+    plain = moving_clip(load_image(REPO / "examples" / "astronaut.jpg"), 30)
+    hand = moving_clip(load_image(REPO / "examples" / "astronaut_hand_mouth.jpg"), 30)
+    clip = write_y4m(plain + hand, tmp_path / "camera.y4m", fps=5)  # 6 s plain, then 6 s hand, looped
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen: list[tuple[str, str]] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  f"--use-file-for-fake-video-capture={clip}"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["camera"])
+            page = context.new_page()
+            page.goto(app_server.url)
+            page.get_by_role("tab", name="Live").click()
+            page.locator("#fer-live-cam button", has_text="Click to Access Webcam").first.click()
+            page.wait_for_timeout(1500)
+            page.locator("#fer-live-cam button[aria-label='start recording'], #fer-live-cam .capture-button").first.click()
+            for _ in range(60):
+                page.wait_for_timeout(500)
+                label = page.locator("#fer-live-label").inner_text()
+                votes = page.locator("#fer-live-votes textarea").input_value()
+                if votes and (not seen or seen[-1] != (label, votes)):
+                    seen.append((label, votes))
+                if len({v for _, v in seen if "top-left" in v}) >= 2:
+                    break
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
+        finally:
+            browser.close()
+    streamed = [(label, votes) for label, votes in seen if "top-left" in votes]
+    assert streamed, f"no votes read from the page: {seen}"
+    assert all("bottom-right" in v for _, v in streamed)
+    assert len({v for _, v in streamed}) >= 2, streamed  # the votes changed when the clip changed
+    assert (ARTIFACTS / "live.png").stat().st_size > 10_000

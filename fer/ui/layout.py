@@ -8,6 +8,7 @@ API endpoints (for `gradio_client`):
   /placements   occluder -> placement choices
   /sweep        editor, model, face, seed -> plot, table, note
   /sensitivity  editor, model, face, patch, stride, fill -> gallery, note
+  /live_frame   image file, model, occluder, severity -> annotated frame, fused label, details (head votes)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import gradio as gr
 from fer.ui.analysis import AS_DRAWN
 from fer.ui.callbacks import DemoActions, user_errors
 from fer.ui.editor import PhotoEditor
+from fer.ui.live import build_live_tab
 from fer.ui.models import ModelBank, ModelChoice
 from fer.ui.occluders import NO_OCCLUDER, occluder_kinds, placement_choices
 from fer.ui.synthfer_lab import build_lab_tab
@@ -140,6 +142,8 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             sens_note = gr.Markdown()
             sens_gallery = gr.Gallery(label="Probability drop: fused decision, then each head", columns=5, height="auto", elem_id="fer-sens")
         build_lab_tab(user_errors)
+
+        build_live_tab(bank, labels, default.label, kinds, user_errors)
 
         # API-only endpoint: an image file in, the fused label out. A file (not gr.Image) so that the
         # bytes reach fer.io untouched: every bad upload gets fer.io's own message, not Gradio's.
