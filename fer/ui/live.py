@@ -80,7 +80,7 @@ class LiveActions:
             return engine.process(rgb, occluder), session
 
     def frame(self, image, model_label, kind, severity, cam_mode, session):
-        """One streamed frame: (annotated frame, fused label, votes text, session)."""
+        """One streamed frame: (annotated frame, fused label, head votes, session)."""
         result, session = self._process(image, model_label, kind, severity, cam_mode, session)
         return result.image, result.confidences() or {}, votes_text(result), session
 
