@@ -1,8 +1,9 @@
 """Load test of the demo: N concurrent gradio_client clients × M requests against a local app.
 
     python benchmarks/load.py [--clients 8] [--requests 25] [--endpoint predict|analyse] [--url URL --pid PID]
+                              [--port PORT]
 
-Without --url it starts `python app.py` on a free port (offline), as the tests do. Prints failures,
+Without --url it starts `python app.py` on a free port (or --port) offline, as the tests do. Prints failures,
 p50/p95 latency, requests per second and the server's resident memory (RSS) before (after a
 warm-up request per client) and after the run. Targets at 8 × 25: 0 failures, RSS growth ≤ 10 %.
 """
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--endpoint", choices=("predict", "analyse"), default="predict")
     parser.add_argument("--url", default=None, help="an already running app (default: start one)")
     parser.add_argument("--pid", type=int, default=None, help="the running app's process id, for RSS")
+    parser.add_argument("--port", type=int, default=None, help="port for the app it starts (default: a free one)")
     args = parser.parse_args(argv if argv is not None else [])
     if args.url:
         result = run_load(args.url, args.clients, args.requests, args.pid, args.endpoint)
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         sys.path.insert(0, str(REPO / "tests"))
         from app_server import running_app
 
-        with running_app() as server:
+        with running_app(port=args.port) as server:
             from gradio_client import Client
 
             _call(Client(server.url, verbose=False), "predict", _photo())
