@@ -384,6 +384,9 @@ def _demo_items(folder: Path) -> list[Item]:
         ("occluder_unknown_demo", "analyse", ["{photo}", M, "no_such_occluder", None, 0.5, 0, "as drawn", None],
          "not in the list"),
         ("model_unknown_demo", "predict", ["{file}", "no such model"], "not in the list"),
+        ("face_out_of_range", "analyse", ["{photo}", M, "none", None, 0.5, 0, "as drawn", "face 3"], "numbered 1 "),
+        ("face_malformed", "sweep", ["{photo}", M, "the second one", 0], "give a face number"),
+        ("face_zero", "sensitivity", ["{photo}", M, 0, 0.2, 0.1, "gray"], "numbered from 1"),
     ]
     items = [Item(name, "demo", "error", extra={"api": api, "args": args}, match=match, why=f"/{api}: {name}")
              for name, api, args, match in rows]

@@ -122,12 +122,35 @@ def test_face_picker_and_upload_endpoints(client, photo_path, astronaut, tmp_pat
 
 def test_robustness_endpoints(client, photo_path):
     plot, table, note = client.predict(_editor(photo_path), REFERENCE, "face 1", 0, api_name="/sweep")
-    assert plot["type"] == "plotly" and "Clean prediction" in note
+    assert plot["type"] == "plotly" and note.startswith("Face 1 · clean prediction")
     occluders = {row[0] for row in table["data"]}
     assert {"clean", "surgical_mask", "sunglasses"} <= occluders and len(table["data"]) > 10
     gallery, note = client.predict(_editor(photo_path), REFERENCE, "face 1", 0.25, 0.125, "gray", api_name="/sensitivity")
     assert len(gallery) == 5 and all(Path(g["image"]).is_file() for g in gallery)
     assert "patch positions" in note
+
+
+def test_face_numbers_follow_one_rule_on_every_endpoint(client, photo_path):
+    """fer.face.numbering through gradio_client: from 1; out of range or malformed -> a message naming the
+    range (never the last face); the pictures' file names carry the face number."""
+    out = client.predict(_editor(photo_path), REFERENCE, "none", None, 0.5, 0, "as drawn", "face 1",
+                         api_name="/analyse")
+    assert Path(out[1]).name.startswith("face1-original") and Path(out[2]).name.startswith("face1-occluded")
+    occluder = ["none", None, 0.5, 0, "as drawn"]
+    calls = {
+        "/analyse": [_editor(photo_path), REFERENCE, *occluder],
+        "/analyse_face": [_editor(photo_path), REFERENCE, *occluder],
+        "/sweep": [_editor(photo_path), REFERENCE],
+        "/sensitivity": [_editor(photo_path), REFERENCE],
+    }
+    tails = {"/sweep": [0], "/sensitivity": [0.25, 0.125, "gray"]}
+    for endpoint, args in calls.items():
+        for face, expected in (("face 2", "the image has 1 face(s), numbered 1 (largest first)"),
+                               ("face 0", "faces are numbered from 1"), ("second", "give a face number")):
+            with pytest.raises(Exception) as info:
+                client.predict(*args, face, *tails.get(endpoint, []), api_name=endpoint)
+            assert expected in str(info.value), (endpoint, face, str(info.value))
+            assert "Traceback" not in str(info.value) and "Something went wrong" not in str(info.value)
 
 
 def test_bad_input_is_a_plain_message_and_server_survives(client, app_server, tmp_path):

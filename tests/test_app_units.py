@@ -11,7 +11,7 @@ import pytest
 from fer.errors import InputError
 from fer.ui import figures, models, summary
 from fer.ui.analysis import face_zoom
-from fer.ui.callbacks import GENERIC_ERROR, face_index, user_errors
+from fer.ui.callbacks import GENERIC_ERROR, face_choices, face_index, user_errors
 from fer.ui.images import mask_from_layers
 
 CLASSES = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear")
@@ -108,9 +108,25 @@ def test_user_errors_plain_messages(caplog):
 
 
 def test_face_index_parsing():
-    assert face_index("face 3") == 2
+    """The picker's value follows fer.face.numbering: from 1, empty = the largest, malformed = a message."""
+    assert face_index("face 3") == 2 and face_index(2) == 1 and face_index("2") == 1
     assert face_index("face 1 (largest)") == 0
-    assert face_index(None) == 0 and face_index("garbage") == 0
+    assert face_index(None) == 0 and face_index("") == 0
+    for bad in ("garbage", "face 0", 0, -1, 1.5, [2], True):
+        with pytest.raises(InputError, match="Face"):
+            face_index(bad)
+    assert face_choices(3) == ["face 1 (largest)", "face 2", "face 3"]
+    assert [face_index(c) for c in face_choices(3)] == [0, 1, 2]  # what the picker shows, it reads back
+
+
+def test_out_of_range_face_is_an_error_not_the_last_face(astronaut):
+    from fer.predictor import Predictor
+    from fer.ui.analysis import OcclusionRequest, analyse
+
+    predictor = Predictor("faceapi_expression")
+    assert analyse(astronaut, predictor, 0, OcclusionRequest(), explain=False).index == 0
+    with pytest.raises(InputError, match=r"Face 2: the image has 1 face\(s\), numbered 1 "):
+        analyse(astronaut, predictor, 1, OcclusionRequest(), explain=False)
 
 
 # --- figures and summary -----------------------------------------------------------------------

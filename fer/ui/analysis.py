@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from fer.errors import InputError
+from fer.face.numbering import pick_face
 from fer.face.types import AlignedFace, Face
 from fer.ui.occluders import NO_OCCLUDER  # noqa: F401 - re-exported
 
@@ -80,12 +81,6 @@ def detect_faces(photo: np.ndarray, backend: str = "auto") -> list[Face]:
     return faces
 
 
-def pick_face(faces: list[Face], index) -> tuple[int, Face]:
-    """The face the picker means (0 = largest), clamped into range: the one rule for every tab."""
-    i = min(max(int(index or 0), 0), len(faces) - 1)
-    return i, faces[i]
-
-
 def occlude_photo(photo: np.ndarray, face: Face, request: OcclusionRequest) -> tuple[np.ndarray, np.ndarray]:
     """The photo with the requested occluder(s), and the (H, W) bool mask of covered pixels."""
     from fer import occlusion
@@ -143,7 +138,10 @@ def cam_overlays(model, aligned: AlignedFace, target: int | None = None) -> list
 def analyse(
     photo: np.ndarray, predictor, face_index: int, request: OcclusionRequest, progress=None, explain: bool = True
 ) -> FaceAnalysis:
-    """Detect, occlude, align, predict and explain one face of `photo` (RGB uint8)."""
+    """Detect, occlude, align, predict and explain one face of `photo` (RGB uint8).
+
+    `face_index` is 0-based (largest first); one beyond the faces found is an `InputError` naming the range.
+    """
 
     def step(fraction: float, text: str) -> None:
         if progress is not None:
@@ -152,7 +150,7 @@ def analyse(
     model = predictor.model  # held for this call (the cache may evict it meanwhile)
     step(0.05, "finding faces")
     faces = detect_faces(photo, predictor.detector)
-    index, face = pick_face(faces, face_index)
+    index, face = pick_face(faces, face_index + 1, "Face")  # fer.face.numbering: out of range -> InputError
     step(0.3, "applying the occluder")
     occluded_photo, _ = occlude_photo(photo, face, request) if request.active else (photo, None)
     step(0.45, "predicting")

@@ -14,6 +14,7 @@ import gradio as gr
 import numpy as np
 
 from fer.errors import FERError, InputError
+from fer.face.numbering import face_file_tag, face_label
 from fer.regions import head_names
 from fer.ui import validate
 from fer.ui.analysis import AS_DRAWN, NO_OCCLUDER, OcclusionRequest, analyse, draw_faces, face_zoom
@@ -66,15 +67,12 @@ def load_photo(value) -> np.ndarray:
 
 
 def face_index(choice) -> int:
-    """'face 2 …' -> 1; None or anything unparsable -> 0."""
-    try:
-        return int(str(choice).split()[1]) - 1
-    except (IndexError, ValueError):
-        return 0
+    """The picker's 'face 2 …' -> 1 (0-based for code); None -> 0, the largest; malformed -> `InputError`."""
+    return validate.face_number(choice) - 1
 
 
 def face_choices(n: int) -> list[str]:
-    return [f"face {i + 1}" + (" (largest)" if i == 0 else "") for i in range(n)]
+    return [face_label(i) + (" (largest)" if i == 0 else "") for i in range(n)]
 
 
 def label_dict(probs: np.ndarray, class_names) -> dict[str, float]:
@@ -133,15 +131,15 @@ class DemoActions:
             result.clean_head_probs, result.occluded_head_probs, names, request.describe() or None, result.clean_fused, result.fused
         )
         if len(result.faces) > 1:
-            summary += f"\n\n{len(result.faces)} faces found; showing face {result.index + 1} (pick another above)."
+            summary += f"\n\n{len(result.faces)} faces found; showing {face_label(result.index)} (pick another above)."
         choice = self.bank.choice(model_label)
         if not choice.trained:
             summary = "⚠️ **This model is untrained: the numbers below are meaningless.**\n\n" + summary
-        face = result.faces[result.index]
+        face, tag = result.faces[result.index], face_file_tag(result.index)
         return (
-            image_file(draw_faces(photo, result.faces, result.index)),
-            image_file(face_zoom(photo, face)),
-            image_file(face_zoom(result.occluded_photo, face)),
+            image_file(draw_faces(photo, result.faces, result.index), name="faces"),
+            image_file(face_zoom(photo, face), name=f"{tag}-original"),
+            image_file(face_zoom(result.occluded_photo, face), name=f"{tag}-occluded"),
             picker,
             label_dict(result.clean_fused, names),
             label_dict(result.fused, names),
@@ -168,17 +166,21 @@ class DemoActions:
     # --- robustness tab -----------------------------------------------------------------
     @staticmethod
     def _aligned(photo, predictor, face_choice):
-        from fer.ui.analysis import detect_faces, pick_face
+        """(face label, aligned face) of the picked face; out of range -> `InputError` (fer.face.numbering)."""
+        from fer.face.numbering import pick_face
+        from fer.ui.analysis import detect_faces
 
-        _, face = pick_face(detect_faces(photo, predictor.detector), face_index(face_choice))
-        return predictor.align(photo, face)
+        faces = detect_faces(photo, predictor.detector)
+        index, face = pick_face(faces, face_index(face_choice) + 1, "Face")
+        which = f"{face_label(index)} of {len(faces)}" if len(faces) > 1 else face_label(index)
+        return which, predictor.align(photo, face)
 
     def sweep(self, editor_value, model_label, face_choice, seed, progress=gr.Progress()):
         from fer.robustness import sweep_face
         photo = load_photo(editor_value)
         predictor = self.bank.get(model_label)
         progress(0.1, desc="finding the face")
-        aligned = self._aligned(photo, predictor, face_choice)
+        which, aligned = self._aligned(photo, predictor, face_choice)
         progress(0.3, desc="sweeping every occluder")
         rows, figure = sweep_face(predictor, aligned, seed=validate.seed(seed))
         clean = next(r for r in rows if r["occluder"] == "clean")
@@ -189,7 +191,7 @@ class DemoActions:
         flips = sum(bool(r["flipped"]) for r in rows)
         worst = min(rows, key=lambda r: r["clean_class_prob"])
         note = (
-            f"Clean prediction: **{clean['prediction']}** ({clean['confidence']:.0%}). "
+            f"{which.capitalize()} · clean prediction: **{clean['prediction']}** ({clean['confidence']:.0%}). "
             f"{flips} of {len(rows) - 1} occlusion conditions flip the fused decision; the hardest is "
             f"**{worst['occluder']}** at severity {worst['severity']:g} (P({clean['prediction']}) = {worst['clean_class_prob']:.0%})."
         )
@@ -204,7 +206,7 @@ class DemoActions:
         photo = load_photo(editor_value)
         predictor = self.bank.get(model_label)
         progress(0.1, desc="finding the face")
-        aligned = self._aligned(photo, predictor, face_choice)
+        which, aligned = self._aligned(photo, predictor, face_choice)
         progress(0.3, desc="sliding the patch over the face")
         size = aligned.image.shape[0]
         patch_px, stride_px, coarsened = validate.sensitivity_grid(size, patch, stride)
@@ -218,7 +220,8 @@ class DemoActions:
             picture = draw_region_grid(heat_overlay(crop, heat), k if heads == 4 else None)
             items.append((image_file(picture), f"{regions[k]} · max drop {max(heat.max(), 0):.0%}"))
         note = (
-            f"Where hiding a {patch_px}px patch ({fill}) over the aligned face lowers P({smap.class_name}), "
+            f"{which.capitalize()}: where hiding a {patch_px}px patch ({fill}) over the aligned face lowers "
+            f"P({smap.class_name}), "
             f"the clean prediction: red = the largest drop of that map (its value is in the caption), blue = none. "
             f"{len(smap.positions)} patch positions.{coarsened}"
         )

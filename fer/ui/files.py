@@ -30,13 +30,18 @@ _lock = threading.Lock()
 _count = 0
 
 
-def image_file(image: np.ndarray, fmt: str = "webp") -> str:
-    """Write an RGB uint8 image (WebP, quality 90, or PNG) and return its path."""
+def image_file(image: np.ndarray, fmt: str = "webp", name: str = "") -> str:
+    """Write an RGB uint8 image (WebP, quality 90, or PNG) and return its path.
+
+    `name` (e.g. "face2-occluded", from `fer.face.numbering.face_file_tag`) starts the file name, so a
+    downloaded picture says what it shows; the rest of the name is the content hash.
+    """
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format=fmt.upper(), **({"quality": 90} if fmt == "webp" else {}))
     data = buf.getvalue()
     _dir.mkdir(parents=True, exist_ok=True)
-    path = _dir / f"{hashlib.sha256(data).hexdigest()[:24]}.{fmt}"
+    digest = hashlib.sha256(data).hexdigest()[:24]
+    path = _dir / (f"{name}-{digest}.{fmt}" if name else f"{digest}.{fmt}")
     if not path.exists():
         atomic_write_bytes(path, data, durable=False)  # a cache: atomic for readers, no fsync
     _maybe_clean()

@@ -70,6 +70,19 @@ def choice(value: Any, options, name: str, default: str | None = None) -> str:
     return value
 
 
+def face_number(value: Any) -> int:
+    """The face picker's value ('face 2', 2, '2 (largest)'...) -> its number from 1; empty means 1, the largest.
+
+    The rule is `fer.face.numbering`'s: a malformed value is an `InputError`; whether the number is in
+    range is checked once the faces are found (`pick_face`).
+    """
+    from fer.face.numbering import parse_face_number
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1
+    return parse_face_number(value, "Face")
+
+
 def editor_value(value: Any) -> Any:
     """The photo editor's value: a dict with a background (or an image / file path for the API)."""
     if value is None:
