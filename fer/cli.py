@@ -25,16 +25,34 @@ def _command_modules():
             yield importlib.import_module(f"fer.commands.{info.name}")
 
 
+def shows_default(action: argparse.Action) -> bool:
+    """Whether `--help` states this option's default value: a real value, not None/False/[] (flags and
+    repeatable options are off or empty by default; a None default is described in the help's words)."""
+    default = action.default
+    return bool(action.option_strings) and default not in (None, False, [], argparse.SUPPRESS)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Appends "(default: VALUE)" to an option's help unless the help already says its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if shows_default(action) and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fer",
+        formatter_class=HelpFormatter,
         description="alfj-fer: facial expression recognition with attention-guided local heads, "
         "and occlusion-robustness analysis.",
     )
     parser.add_argument("--version", action="version", version=f"alfj-fer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
-        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP, formatter_class=HelpFormatter)
         module.add_arguments(p)
         p.set_defaults(_run=module.run, _module=module)
     return parser

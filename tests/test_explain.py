@@ -272,3 +272,31 @@ def test_a_model_may_declare_its_regions():
     torch.manual_seed(1)
     expl = explain(Declared(), np.full((40, 40, 3), 90, np.uint8))
     assert expl.region_boxes == [(0, 0, 16, 16), (16, 0, 40, 16), (0, 16, 16, 40), (16, 16, 40, 40)]
+
+
+def test_panel_titles_say_what_each_map_explains_not_the_heads_vote():
+    from fer.explain import Explanation, panel_titles
+
+    names = ("anger", "happiness", "sadness")
+    boxes = [(0, 0, 4, 4), (4, 0, 8, 4), (0, 4, 4, 8), (4, 4, 8, 8)]
+    head_probs = np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]], np.float32)
+
+    def expl(fused_class, head_classes, head_target):
+        return Explanation(image=np.zeros((8, 8, 3), np.uint8), fused=np.zeros((8, 8), np.float32),
+                           heads=np.zeros((4, 8, 8), np.float32), fused_class=fused_class, head_classes=head_classes,
+                           class_names=names, probs=np.array([0.2, 0.6, 0.2], np.float32), head_probs=head_probs,
+                           layer="local", head_target=head_target, region_boxes=boxes)
+
+    fused = panel_titles(expl(1, (1, 1, 1, 1), "fused"))
+    assert fused == ["map for happiness (fused decision)",
+                     "head top-left: map for happiness (its vote)",
+                     "head top-right: map for happiness (as the fused map; it votes anger)",
+                     "head bottom-left: map for happiness (its vote)",
+                     "head bottom-right: map for happiness (as the fused map; it votes sadness)"]
+    own = panel_titles(expl(2, (1, 0, 1, 2), "own"))  # --target sadness, each head its own top class
+    assert own[0] == "map for sadness (fused decision, which predicts happiness)"
+    assert own[1:] == [f"head {r}: map for {c} (its vote)" for r, c in
+                       zip(("top-left", "top-right", "bottom-left", "bottom-right"), ("happiness", "anger", "happiness",
+                                                                                       "sadness"))]
+    picture = montage(expl(1, (1, 1, 1, 1), "fused"), tile=96)  # long titles wrap, every tile as tall
+    assert picture.shape[1] == 5 * 96 and picture.shape[0] > 96 + 2 * 20

@@ -21,7 +21,9 @@ def test_explain_command_writes_overlays_for_the_face(tmp_path, astronaut, capsy
     summary = json.loads((out / "explain.json").read_text())
     assert summary["model"] == "faceapi_expression" and len(summary["faces"]) == 1
     face = summary["faces"][0]
-    assert face["explained_class"] == "happiness" and face["layer"] == "local"
+    assert face["face"] == 1 and face["explained_class"] == "happiness" and face["layer"] == "local"
+    assert face["panels"][0] == "map for happiness (fused decision)"
+    assert [t.split(":")[0] for t in face["panels"][1:]] == [f"head {r}" for r in face["head_votes"]]
     names = sorted(p.split("/")[-1] for p in face["files"])
     assert names == sorted(
         ["face1_fused.png", "face1_head0_top-left.png", "face1_head1_top-right.png", "face1_head2_bottom-left.png",
@@ -34,7 +36,8 @@ def test_explain_command_writes_overlays_for_the_face(tmp_path, astronaut, capsy
     ys, xs = np.nonzero(changed)
     assert xs.min() < x2 and xs.max() > x1 and ys.min() < y2 and ys.max() > y1  # the overlay sits on the face
     assert not changed[:, : int(x1) - 60].any()  # and not on the rest of the photo
-    assert "face 1: fused map for 'happiness'" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "face 1: 7 PNGs" in printed and "map for happiness (fused decision)" in printed
 
 
 def test_explain_command_on_an_aligned_crop_with_options(tmp_path, astronaut):
@@ -46,6 +49,10 @@ def test_explain_command_on_an_aligned_crop_with_options(tmp_path, astronaut):
     assert main(argv) == 0
     face = json.loads((out / "explain.json").read_text())["faces"][0]
     assert face["explained_class"] == "sadness" and face["layer"] == "shared" and face["box"] is None
+    # --target sadness: the fused map explains sadness, not what the model predicts; each head its own vote
+    assert face["panels"][0].startswith("map for sadness (fused decision")
+    for title, (region, vote) in zip(face["panels"][1:], face["head_votes"].items()):
+        assert title == f"head {region}: map for {vote} (its vote)"
     assert not (out / "face1_photo_fused.png").exists()
     assert np.asarray(Image.open(out / "face1_fused.png")).shape == (160, 140, 3)
 

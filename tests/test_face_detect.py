@@ -182,8 +182,10 @@ def test_cli_detect(astronaut, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["backend"] == "mtcnn" and doc["width"] == 256 and len(doc["faces"]) == 1
     assert len(doc["faces"][0]["landmarks"]) == 5
+    assert doc["faces"][0]["face"] == 1  # faces are numbered from 1 for people
     assert main(["detect", str(path)]) == 0
-    assert "1 face(s)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "1 face(s)" in printed and "  face 1: box" in printed and "face 0" not in printed
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"text, not a picture")
     assert main(["detect", str(bad)]) == 2

@@ -326,6 +326,25 @@ def test_cli_occlude_writes_image(tmp_path, astronaut):
     assert main(["occlude", str(src), "--kind", "no_such"]) == 2
 
 
+def test_cli_occlude_numbers_faces_from_1(tmp_path, astronaut, capsys):
+    from fer.cli import main
+
+    src = tmp_path / "astro.png"
+    cv2.imwrite(str(src), astronaut[:, :, ::-1])
+    first = tmp_path / "first.png"
+    assert main(["occlude", str(src), "--kind", "sunglasses", "--face", "1", "--out", str(first)]) == 0
+    default = tmp_path / "default.png"
+    assert main(["occlude", str(src), "--kind", "sunglasses", "--out", str(default)]) == 0
+    assert np.array_equal(cv2.imread(str(first)), cv2.imread(str(default)))  # --face 1 is the default: the largest
+    capsys.readouterr()
+    assert main(["occlude", str(src), "--kind", "sunglasses", "--face", "2", "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "--face 2: the image has 1 face(s), numbered 1 (largest first)" in err and "Traceback" not in err
+    assert main(["occlude", str(src), "--kind", "sunglasses", "--face", "0", "--out", str(tmp_path / "x.png")]) == 2
+    assert "numbered from 1" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_black_and_white_photo_gets_a_grey_occluder(astronaut, astro_face):
     grey = np.repeat(astronaut.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
     out = apply(grey, astro_face, "cloth_mask", colour="burgundy")

@@ -176,6 +176,7 @@ def test_cli_predict_json_and_text(tmp_path, capsys, astronaut):
     assert out["model"] == "mini_xception_fer2013" and out["trained"] is True and out["warning"] is None
     (face,) = out["faces"]
     assert face["label"] == "happiness" and face["confidence"] >= 0.9
+    assert face["face"] == 1  # numbered from 1, as `--face` takes it
     assert [h["region"] for h in face["heads"]] == list(REGION_NAMES) and len(face["box"]) == 4
     assert main(["predict", str(tmp_path / "missing.png")]) == 2
     assert "error:" in capsys.readouterr().err

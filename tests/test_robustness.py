@@ -214,7 +214,12 @@ def test_robustness_and_sensitivity_cli(tmp_path, capsys, astronaut):
     assert {r["occluder"] for r in doc["rows"]} == {"clean", "sunglasses", "region:top-left", "region:top-right",
                                                     "region:bottom-left", "region:bottom-right"}
     assert (out / "robustness.csv").is_file() and (out / "robustness.html").is_file()
-    assert "clean accuracy" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "clean accuracy" in printed
+    header = next(i for i, line in enumerate(printed.splitlines()) if "severity" in line and "flip rate" in line)
+    condition, severity, acc, drop, flips = printed.splitlines()[header + 1].split()  # the header sits over the rows
+    assert condition in {"sunglasses", "region:top-left", "region:top-right", "region:bottom-left",
+                         "region:bottom-right"} and float(severity) == 1 and 0 <= float(acc) <= 1
 
     for bad in (["--severities", "2"], ["--occluders", "nope"], ["--limit", "0"]):
         assert main(argv[:-2] + ["--out", str(tmp_path / "bad")] + bad) == 2
@@ -226,10 +231,16 @@ def test_robustness_and_sensitivity_cli(tmp_path, capsys, astronaut):
     Image.fromarray(astronaut).save(photo)
     sens = tmp_path / "sens"
     assert main(["sensitivity", str(photo), "--model", "mini_xception_fer2013", "--patch", "16", "--stride", "16",
-                 "--out", str(sens)]) == 0
+                 "--detector", "mtcnn", "--device", "auto", "--face", "1", "--out", str(sens)]) == 0
     grid = json.loads((sens / "sensitivity.json").read_text())
     assert np.asarray(grid["grid_heads"]).shape == (4, 4, 4) and np.asarray(grid["grid_fused"]).shape == (4, 4)
-    assert Image.open(sens / "sensitivity.png").size == (64 * 6, 64)
+    assert grid["face"] == 1
+    assert grid["panels"][2:] == ["head top-left", "head top-right", "head bottom-left", "head bottom-right"]
+    figure = np.asarray(Image.open(sens / "sensitivity.png"))
+    assert figure.shape[1] == 6 * 192 + 5 * 4 and figure.shape[0] > 192 + 60  # six titled panels over a colour bar
+    assert main(["sensitivity", str(photo), "--model", "mini_xception_fer2013", "--face", "2",
+                 "--out", str(tmp_path / "s2")]) == 2
+    assert "--face 2: the image has 1 face(s)" in capsys.readouterr().err
 
 
 def test_photos_folder_with_pseudo_labels(tmp_path, capsys, astronaut):

@@ -145,8 +145,8 @@ def available_devices() -> list[str]:
 
 
 def check_device(value, option: str = "--device") -> None:
-    """A device torch can run the models on here; else one line naming the available ones."""
-    if value is None:
+    """A device torch can run the models on here ("auto" included); else one line naming the available ones."""
+    if value is None or str(value).strip().lower() == "auto":
         return
     import torch
 
@@ -159,7 +159,8 @@ def check_device(value, option: str = "--device") -> None:
         or (dev.type == "cuda" and torch.cuda.is_available() and (dev.index or 0) < torch.cuda.device_count())
     )
     if not usable:
-        raise InputError(f"{option} {value!r} cannot be used here; available devices: {', '.join(available_devices())}")
+        raise InputError(f"{option} {value!r} cannot be used here; available devices: "
+                         f"{', '.join(['auto', *available_devices()])}")
 
 
 def check_args(module, args) -> None:

@@ -14,9 +14,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol (default majority)")
     parser.add_argument("--source", help="rafdb: aligned|original; ferplus: folders (label.csv) | csv (fer2013new.csv)")
     parser.add_argument("--num-classes", type=int, choices=[7, 8], help="7, or 8 with contempt (default: the data set's own)")
-    parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45"], help="RAN's occlusion / pose subset of the test split")
+    parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45"],
+                        help="RAN's occlusion / pose subset of the test split (default: every split, no subset)")
     parser.add_argument("--lists", help="folder of the subset lists (rafdb_occlusion_list.txt, ...)")
-    parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"], help="meaning of numbered class folders / CSV labels")
+    parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"],
+                        help="meaning of numbered class folders / CSV labels (default: the data set's own)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="data-set option, e.g. --option train_size=700 for synthfer, --option pixels=/x/fer2013.csv for ferplus")
 

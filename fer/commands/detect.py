@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 NAME = "detect"
-HELP = "detect faces in an image and print boxes, scores and 5 landmarks (largest face first)"
+HELP = "detect faces in an image and print boxes, scores and 5 landmarks (faces numbered from 1, largest first)"
 
 INPUT_FILES = ("image",)
 
@@ -17,12 +17,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
                         help="face detector: insightface when its models are on disk (auto), or MTCNN (offline)")
     parser.add_argument("--min-size", type=float, default=DEFAULT_MIN_SIZE, help="smallest face side in pixels")
-    parser.add_argument("--max-faces", type=int, default=None, help="keep at most this many (largest) faces")
+    parser.add_argument("--max-faces", type=int, default=None,
+                        help="keep at most this many (largest) faces (default: all)")
     parser.add_argument("--json", action="store_true", help="print JSON (with 68 landmarks when known)")
 
 
 def run(args) -> int:
     from fer.face import detect, resolve_backend
+    from fer.face.numbering import face_label
     from fer.io import load_image
 
     rgb = load_image(args.image)
@@ -36,6 +38,7 @@ def run(args) -> int:
             "backend": backend,
             "faces": [
                 {
+                    "face": i + 1,  # the number a person gives `--face` (1 = the largest)
                     "box": [round(float(v), 2) for v in f.box],
                     "score": round(float(f.score), 5),
                     "landmarks": [[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks],
@@ -43,7 +46,7 @@ def run(args) -> int:
                     if f.landmarks68 is None
                     else [[round(float(x), 2), round(float(y), 2)] for x, y in f.landmarks68],
                 }
-                for f in faces
+                for i, f in enumerate(faces)
             ],
         }
         print(json.dumps(doc, indent=1))
@@ -52,6 +55,6 @@ def run(args) -> int:
     for i, f in enumerate(faces):
         x1, y1, x2, y2 = f.box
         pts = " ".join(f"({x:.0f},{y:.0f})" for x, y in f.landmarks)
-        print(f"  face {i}: box ({x1:.0f},{y1:.0f})-({x2:.0f},{y2:.0f}) {f.width:.0f}x{f.height:.0f} "
+        print(f"  {face_label(i)}: box ({x1:.0f},{y1:.0f})-({x2:.0f},{y2:.0f}) {f.width:.0f}x{f.height:.0f} "
               f"score {f.score:.3f}  eyes/nose/mouth {pts}")
     return 0

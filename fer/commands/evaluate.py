@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fer.commands._model_source import add_device, resolve_device
+
 NAME = "evaluate"
 HELP = "evaluate a checkpoint on a data set (and its occlusion/pose subsets): JSON report + confusion matrix HTML/PNG"
 
@@ -19,16 +21,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--root", help="the data set's folder (or CSV file), if not given in --data")
     parser.add_argument("--split", default="test", help="split to evaluate (default test)")
     parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45", "all"],
-                        help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset")
+                        help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset "
+                        "(default: the whole split)")
     parser.add_argument("--lists", help="folder of the subset lists")
-    parser.add_argument("--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol")
+    parser.add_argument("--protocol", choices=["majority", "plurality", "soft"],
+                        help="FERPlus label protocol (default: majority)")
     parser.add_argument("--source", help="rafdb: aligned|original; ferplus: folders|csv")
-    parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"])
+    parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"],
+                        help="meaning of numbered class folders / CSV labels (default: the data set's own)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="data-set option, e.g. --option test_size=700 --option seed=1 for synthfer")
     parser.add_argument("--out", help="report folder (default: <checkpoint folder>/eval)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--batch-size", type=int, default=64, help="faces per forward pass")
+    add_device(parser)
 
 
 def _parse_options(items: list[str]) -> dict:
@@ -38,8 +43,6 @@ def _parse_options(items: list[str]) -> dict:
 
 
 def run(args) -> int:
-    import torch
-
     from fer.data.registry import open_dataset
     from fer.errors import DatasetError
     from fer.evaluate import evaluate, write_report
@@ -47,7 +50,7 @@ def run(args) -> int:
 
     name, _, root = args.data.partition(":")
     root = root or args.root
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device(args.device)
     model = load_checkpoint(args.checkpoint, map_location=device)
     cfg = model.config
     opts = _parse_options(args.option)

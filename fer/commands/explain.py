@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fer.commands._model_source import add_model_source, model_source
+from fer.commands._model_source import add_detector, add_device, add_model_source, model_source, resolve_device
 
 NAME = "explain"
 HELP = "write Grad-CAM++ overlays (fused decision and each region head) for every face in an image"
@@ -21,16 +21,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--target", default=None, help="class to explain (name or index); default: the prediction")
     parser.add_argument(
         "--head-target", choices=("fused", "own"), default="fused",
-        help="what each head's map explains: the fused class (default) or the head's own top class",
+        help="what each head's map explains: the fused class or the head's own top class (its vote)",
     )  # fmt: skip
     parser.add_argument(
         "--layer", choices=("local", "shared"), default="local",
-        help="head maps at each head's own region features (default) or at the shared map before the split",
+        help="head maps at each head's own region features (local) or at the shared map before the split",
     )  # fmt: skip
     parser.add_argument("--aligned", action="store_true", help="IMAGE is already an aligned face crop: no detection")
-    parser.add_argument("--detector", default="auto", help="face detector: auto, mtcnn or insightface (default auto)")
-    parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces")
-    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    add_detector(parser)
+    parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces (default: every face)")
+    add_device(parser)
 
 
 def _save(path: Path, rgb) -> str:
@@ -54,7 +54,8 @@ def _write_face(out: Path, stem: str, expl, photo=None) -> list[str]:
 
 def run(args) -> int:
     from fer.errors import InputError
-    from fer.explain import explain
+    from fer.explain import explain, panel_titles
+    from fer.face.numbering import face_file_tag, face_label
     from fer.io import load_image
     from fer.predictor import Predictor
 
@@ -62,7 +63,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
     predictor = Predictor(
-        model_source(args), detector=args.detector, device=args.device,
+        model_source(args), detector=args.detector, device=resolve_device(args.device),
         max_faces=args.max_faces,
     )  # fmt: skip
     photo = load_image(args.image)
@@ -75,19 +76,22 @@ def run(args) -> int:
             return 0
     out.mkdir(parents=True, exist_ok=True)
     summary = []
-    for i, (prediction, face) in enumerate(faces, 1):
+    for i, (prediction, face) in enumerate(faces):
         expl = explain(predictor.model, face, target=args.target, head_target=args.head_target, layer=args.layer)
-        files = _write_face(out, f"face{i}", expl, None if args.aligned else photo)
+        files = _write_face(out, face_file_tag(i), expl, None if args.aligned else photo)
         summary.append({
-            "face": i,
+            "face": i + 1,  # numbered from 1, largest first
             "box": None if prediction is None else [round(float(v), 1) for v in prediction.box],
             "explained_class": expl.fused_label,
-            "head_classes": dict(zip(expl.head_names, expl.head_labels)),
+            "head_classes": dict(zip(expl.head_names, expl.head_labels)),  # what each head's map explains
+            "head_votes": dict(zip(expl.head_names, (expl.class_names[int(c)] for c in expl.head_probs.argmax(1)))),
+            "panels": panel_titles(expl),
             "layer": expl.layer,
             "files": files,
         })  # fmt: skip
-        print(f"face {i}: fused map for {expl.fused_label!r}; head maps at the {expl.layer} layer "
-              f"for {', '.join(expl.head_labels)} -> {len(files)} PNGs in {out}")  # fmt: skip
+        print(f"{face_label(i)}: {len(files)} PNGs in {out} ({expl.layer} layer for the head maps)")
+        for title in panel_titles(expl):
+            print(f"  {title}")
     (out / "explain.json").write_text(json.dumps({
         "image": str(args.image), "model": predictor.config.name, "trained": predictor.trained,
         "warning": predictor.warning, "faces": summary,

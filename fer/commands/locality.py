@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fer.commands._model_source import add_model_source, model_source
+from fer.commands._model_source import add_device, add_model_source, model_source, resolve_device
 from fer.errors import InputError
 
 NAME = "locality"
@@ -18,10 +18,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split", default="test", help="data set split (default: test)")
     parser.add_argument("--limit", type=int, default=64, help="number of faces (default 64)")
     parser.add_argument("--cam-limit", type=int, default=8, help="faces that get Grad-CAM++ for the CAM share (0: skip)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32, help="faces per forward pass")
     parser.add_argument("--seed", type=int, default=0, help="SynthFER seed")
-    parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE (default: print only)")
+    add_device(parser)
 
 
 def run(args) -> int:
@@ -34,7 +34,7 @@ def run(args) -> int:
     name, _, root = args.data.partition(":")
     if not name:
         raise InputError("--data needs a data set name, e.g. synthfer or rafdb:ROOT")
-    model = load_model(model_source(args), args.device)
+    model = load_model(model_source(args), resolve_device(args.device))
     size = int(model.config.preprocess.input_size)
     if name.lower() == "synthfer":
         samples = synthfer_samples(args.split, args.limit, size, args.seed)

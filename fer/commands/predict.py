@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fer.commands._model_source import add_model_source, model_source
+from fer.commands._model_source import add_detector, add_device, add_model_source, model_source, resolve_device
 
 NAME = "predict"
 HELP = "predict the expression of each face in an image (fused prediction and the four region heads)"
@@ -15,19 +15,20 @@ INPUT_FILES = ("image",)
 def add_arguments(parser) -> None:
     parser.add_argument("image", help="photo file (JPEG, PNG, ...)")
     add_model_source(parser)
-    parser.add_argument("--detector", default="auto", help="face detector: auto, mtcnn or insightface (default auto)")
-    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces")
+    add_detector(parser)
+    add_device(parser)
+    parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces (default: every face)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
 def run(args) -> int:
+    from fer.face.numbering import face_label
     from fer.predictor import Predictor
 
     predictor = Predictor(
         model_source(args),
         detector=args.detector,
-        device=args.device,
+        device=resolve_device(args.device),
         max_faces=args.max_faces,
     )
     predictions = predictor(args.image)
@@ -38,7 +39,7 @@ def run(args) -> int:
             "trained": predictor.trained,
             "warning": predictor.warning,
             "provenance": predictor.provenance,
-            "faces": [p.to_dict() for p in predictions],
+            "faces": [{"face": i + 1, **p.to_dict()} for i, p in enumerate(predictions)],  # numbered from 1
         }, indent=2))  # fmt: skip
         return 0
     print(f"model: {predictor.config.name} ({'trained' if predictor.trained else 'UNTRAINED'})")
@@ -46,9 +47,9 @@ def run(args) -> int:
     if not predictions:
         print(f"no face found in {args.image}")
         return 0
-    for i, p in enumerate(predictions, 1):
+    for i, p in enumerate(predictions):
         x1, y1, x2, y2 = (round(float(v)) for v in p.box)
-        print(f"face {i} at ({x1}, {y1})-({x2}, {y2}): {p.label} {p.confidence:.3f}  [{p.fusion}]")
+        print(f"{face_label(i)} at ({x1}, {y1})-({x2}, {y2}): {p.label} {p.confidence:.3f}  [{p.fusion}]")
         top = sorted(p.probs.items(), key=lambda kv: -kv[1])[:3]
         print("  top classes: " + ", ".join(f"{k} {v:.3f}" for k, v in top))
         for region, probs in zip(p.region_names, p.head_probs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from fer.commands._model_source import add_device, resolve_device
 from fer.errors import InputError
 
 NAME = "robustness"
@@ -24,22 +25,24 @@ def add_arguments(parser) -> None:
                      "clean predictions")
     parser.add_argument("--root", help="data set root folder (or csv file)")
     parser.add_argument("--split", default="test", help="data set split (default: test)")
-    parser.add_argument("--subset", help="rafdb/ferplus test subset: occlusion, pose30, pose45")
+    parser.add_argument("--subset", help="rafdb/ferplus test subset: occlusion, pose30, pose45 (default: the whole "
+                        "split)")
     parser.add_argument("--occluders", default="all",
                         help="comma-separated occluders (see `fer occlude --list`), 'all' (default) or 'none'; "
                         "region:<top-left|...> and half:<top|bottom|left|right> are accepted too")
     parser.add_argument("--severities", default="0.25,0.5,0.75,1", help="comma-separated severities in [0, 1]")
     parser.add_argument("--no-region-blocks", action="store_true", help="skip the four region blocks")
-    parser.add_argument("--limit", type=int, help="use only the first N images (quick looks)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--limit", type=int, help="use only the first N images, for quick looks (default: all; "
+                        "SynthFER: 700)")
+    parser.add_argument("--batch-size", type=int, default=32, help="crops per forward pass")
     parser.add_argument("--crop-size", type=int,
                         help="aligned crop size the occluders are drawn at (default: largest model input, <= 224)")
     parser.add_argument("--pseudo-labels", metavar="MODEL",
                         help="with --photos: which --model's clean predictions are the labels (default: the first)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="robustness_report", help="output folder (default: robustness_report)")
-    parser.add_argument("--device", default="cpu", help="torch device for the models (cpu, cuda, cuda:1)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the occluders (and SynthFER)")
+    parser.add_argument("--out", default="outputs/robustness", help="output folder (created if missing)")
+    add_device(parser, "the models")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -78,7 +81,7 @@ def run(args) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    models = [load_model(m, args.device) for m in args.model]
+    models = [load_model(m, resolve_device(args.device)) for m in args.model]
     crop = args.crop_size or min(224, max(m.config.preprocess.input_size for m in models))
     if not 16 <= crop <= 1024:
         raise InputError("--crop-size must be between 16 and 1024")
@@ -113,6 +116,11 @@ def run(args) -> int:
     return 0
 
 
+# over each model's five worst conditions; drop = clean accuracy minus this one, flip rate = share of faces whose
+# prediction changed
+SUMMARY_HEADER = f"  {'worst conditions':>24s}  {'severity':>8s}  {'accuracy':>8s}  {'drop':>8s}  {'flip rate':>9s}"
+
+
 def _print_summary(result) -> None:
     rows = [r for r in result.rows if r["class"] == "all"]
     for model in result.meta["models"]:
@@ -120,6 +128,8 @@ def _print_summary(result) -> None:
         clean = next(r for r in mine if r["occluder"] == "clean")
         worst = sorted((r for r in mine if r["occluder"] != "clean"), key=lambda r: -r["drop"])[:5]
         print(f"{model}: clean accuracy {clean['acc']:.3f} on {clean['n']} images ({result.meta['labels']})")
+        if worst:
+            print(SUMMARY_HEADER)
         for r in worst:
-            print(f"  {r['occluder']:>24s} @ {r['severity']:<4g} acc {r['acc']:.3f}  drop {r['drop']:+.3f}  "
-                  f"flips {r['flip_rate']:.2f}")
+            print(f"  {r['occluder']:>24s}  {r['severity']:>8g}  {r['acc']:>8.3f}  {r['drop']:>+8.3f}  "
+                  f"{r['flip_rate']:>9.2f}")

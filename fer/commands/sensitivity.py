@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fer.commands._model_source import add_detector, add_device, add_model_source, model_source, resolve_device
 from fer.errors import FERError, InputError
 
 NAME = "sensitivity"
@@ -15,28 +16,35 @@ OUTPUT_DIRS = ("out",)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("image", help="photo (the largest face is used) or, with --aligned, an aligned face crop")
-    parser.add_argument("--model", default="faceapi_expression", help="registered model name or checkpoint")
+    parser.add_argument("image", help="photo (one face of it: --face) or, with --aligned, an aligned face crop")
+    add_model_source(parser)
+    add_detector(parser)
+    add_device(parser)
+    parser.add_argument("--face", default=1, help="which face of the photo: numbered from 1, largest first")
     parser.add_argument("--patch", type=int, default=None, help="patch side in crop pixels (default: crop/7)")
     parser.add_argument("--stride", type=int, default=None, help="patch stride in crop pixels (default: patch/2)")
-    parser.add_argument("--fill", default="gray", help="patch fill: gray, black, mean, blur, noise")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--fill", default="gray", help="patch fill: gray, black, mean, blur or noise")
+    parser.add_argument("--batch-size", type=int, default=32, help="patched copies per forward pass")
     parser.add_argument("--target", help="class to map (default: the fused prediction)")
     parser.add_argument("--aligned", action="store_true", help="the image is already an aligned face crop")
-    parser.add_argument("--out", default="sensitivity", help="output folder (default: sensitivity)")
+    parser.add_argument("--out", default="outputs/sensitivity", help="output folder (created if missing)")
 
 
 def run(args) -> int:
-    import numpy as np
     from PIL import Image
 
+    from fer.face.numbering import face_label, parse_face_number, pick_face
     from fer.io import load_image
-    from fer.robustness.sensitivity import FILLS, overlay, sensitivity_map
+    from fer.regions import head_names
+    from fer.robustness.sensitivity import FILLS, NEGLIGIBLE_DROP, largest_drop, sensitivity_map
+    from fer.robustness.sensitivity_figure import sensitivity_figure
     from fer.robustness.sources import load_model
 
     if args.fill not in FILLS:
         raise InputError(f"unknown fill {args.fill!r}; choose one of {', '.join(FILLS)}")
-    model = load_model(args.model)
+    parse_face_number(args.face, "--face")
+    spec = model_source(args)
+    model = load_model(spec, resolve_device(args.device))
     size = model.config.preprocess.input_size
     rgb = load_image(args.image)
     if args.aligned:
@@ -46,10 +54,11 @@ def run(args) -> int:
     else:
         from fer.face import align, detect
 
-        faces = detect(rgb, max_faces=1)
+        faces = detect(rgb, backend=args.detector)
         if not faces:
             raise InputError(f"no face found in {args.image}; pass an aligned crop with --aligned")
-        crop = align(rgb, faces[0], size=size, face_scale=model.config.preprocess.face_scale).image
+        index, face = pick_face(faces, args.face, "--face")
+        crop = align(rgb, face, size=size, face_scale=model.config.preprocess.face_scale).image
     patch = args.patch or max(4, size // 7)
     stride = args.stride or max(1, patch // 2)
     target = None
@@ -64,26 +73,36 @@ def run(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FERError(f"cannot create the output folder {out}: {exc}") from exc
-    limit = float(max(1e-6, np.abs(np.concatenate([smap.fused[None], smap.heads])).max()))
-    panels = [crop, overlay(crop, smap.fused, limit=limit)] + [overlay(crop, h, limit=limit) for h in smap.heads]
-    Image.fromarray(np.concatenate(panels, 1)).save(out / "sensitivity.png")
+    which = "the aligned crop" if args.aligned else face_label(index)
+    trained = "" if model.config.trained else " (UNTRAINED: the map shows the method only)"
+    heading = f"{model.config.name}{trained}: occlusion sensitivity of {which} of {Path(args.image).name}"
+    Image.fromarray(sensitivity_figure(crop, smap, heading)).save(out / "sensitivity.png")
+    drop, where = largest_drop(smap.fused)
     doc = {
         "image": str(args.image),
-        "model": args.model,
+        "face": None if args.aligned else index + 1,
+        "model": spec,
         "trained": bool(model.config.trained),
         "class": smap.class_name,
         "clean_probability": float(smap.clean_probs[smap.class_index]),
         "patch": patch,
         "stride": stride,
         "fill": args.fill,
-        "panels": ["crop", "fused"] + [f"head {k}" for k in range(len(smap.heads))],
+        "panels": ["crop", "fused"] + [f"head {name}" for name in head_names(len(smap.heads))],
+        "largest_drop": round(drop, 5),
+        "largest_drop_at": None if where is None else {"x": where[0], "y": where[1]},
+        "negligible_drop": NEGLIGIBLE_DROP,
         "grid_fused": smap.grid_fused.round(5).tolist(),
         "grid_heads": smap.grid_heads.round(5).tolist(),
     }
     (out / "sensitivity.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    where = np.unravel_index(np.argmax(smap.fused), smap.fused.shape)
-    print(f"{args.model}: predicts {smap.class_name} (p={doc['clean_probability']:.3f}); largest drop "
-          f"{smap.fused.max():.3f} around crop pixel (x={where[1]}, y={where[0]}) with a {patch}px {args.fill} patch")
+    said = f"{spec}, {which}: predicts {smap.class_name} (p={doc['clean_probability']:.3f}); "
+    if where is None:
+        print(said + f"no clear drop: the map's largest drop ({drop:+.3f}) is under {NEGLIGIBLE_DROP}, "
+              f"so no {patch}px {args.fill} patch hides clear evidence")
+    else:
+        print(said + f"largest drop {drop:.3f} around crop pixel (x={where[0]}, y={where[1]}) "
+              f"with a {patch}px {args.fill} patch")
     if not model.config.trained:
         print("note: this model has no trained weights; the map shows the method only")
     print(f"png: {out / 'sensitivity.png'}\njson: {out / 'sensitivity.json'}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+from fer.commands._model_source import AUTO_DEVICE, add_device
+
 NAME = "train"
 HELP = "train a model from a YAML config (SynthFER (synthetic) on CPU, RAF-DB / FERPlus recipes on GPU); resumable"
 
@@ -19,9 +21,9 @@ def add_arguments(parser) -> None:
                         help="continue from <out>/last.pt (or the given file); starts fresh when none exists yet")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set train.epochs=3 --set data.root=/data/RAF-DB")
-    parser.add_argument("--epochs", type=int, help="shortcut for --set train.epochs=N")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--epochs", type=int, help="shortcut for --set train.epochs=N (default: the config's)")
+    add_device(parser, "training (under torchrun, auto = each process's own GPU)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: the config's train.threads)")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
     parser.add_argument("--list-configs", action="store_true", help="print the built-in configs and exit")
 
@@ -39,7 +41,8 @@ def run(args) -> int:
         overrides.append(f"train.threads={args.threads}")
     cfg = load_config(args.config, overrides)
     try:
-        result = train(cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=not args.no_progress)
+        device = None if args.device == AUTO_DEVICE else args.device  # None: train's own rule, a GPU per rank
+        result = train(cfg, out_dir=args.out, resume=args.resume, device=device, progress=not args.no_progress)
     finally:
         cleanup_distributed()
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one summary

@@ -7,7 +7,15 @@
 
 from fer.explain.engine import CamMaps, CapturedGradCAMPlusPlus, compute_maps
 from fer.explain.explanation import Explanation, explain
-from fer.explain.overlay import draw_regions, fused_overlay, head_overlay, heatmap_on_image, montage, photo_overlay
+from fer.explain.overlay import (
+    draw_regions,
+    fused_overlay,
+    head_overlay,
+    heatmap_on_image,
+    montage,
+    panel_titles,
+    photo_overlay,
+)
 from fer.explain.preprocess import to_input_tensor
 from fer.explain.targets import FusedLogOdds, FusedLogOddsTarget, HeadLogitTarget, HeadsAndFused, SingleHead
 
@@ -27,6 +35,7 @@ __all__ = [
     "head_overlay",
     "heatmap_on_image",
     "montage",
+    "panel_titles",
     "photo_overlay",
     "to_input_tensor",
 ]

@@ -63,27 +63,57 @@ def photo_overlay(
     return np.where(inside[:, :, None], blended, photo).astype(np.uint8)
 
 
-def caption(image: np.ndarray, text: str) -> np.ndarray:
-    """`image` with a dark strip below holding `text`."""
+def _wrap(text: str, width: int, scale: float) -> list[str]:
+    """`text` broken at spaces into lines at most `width` pixels wide (a word longer than that stays whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def caption(image: np.ndarray, text: str, min_lines: int = 1) -> np.ndarray:
+    """`image` with a dark strip below holding `text`, wrapped to the image's width (at least `min_lines` tall)."""
     h, w = image.shape[:2]
     scale = max(0.35, w / 560)
-    strip = np.full((round(26 * scale / 0.45), w, 3), 24, np.uint8)
-    cv2.putText(
-        strip,
-        text,
-        (4, strip.shape[0] - round(8 * scale / 0.45)),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        (235, 235, 235),
-        1,
-        cv2.LINE_AA,
-    )
+    line = round(20 * scale / 0.45)
+    lines = _wrap(text, w - 8, scale)
+    strip = np.full((line * max(min_lines, len(lines)) + round(8 * scale / 0.45), w, 3), 24, np.uint8)
+    for i, t in enumerate(lines):
+        cv2.putText(strip, t, (4, line * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), 1, cv2.LINE_AA)
     return np.concatenate([image, strip], axis=0)
 
 
-def montage(expl: Explanation, tile: int = 224) -> np.ndarray:
-    """One picture: the fused overlay then each head's, captioned with the class it explains."""
-    tiles = [caption(cv2.resize(fused_overlay(expl), (tile, tile)), f"fused: {expl.fused_label}")]
+def panel_titles(expl: Explanation) -> list[str]:
+    """What each map of `expl` explains, fused first then each head — never to be read as a head's vote.
+
+    e.g. "map for happiness (fused decision)", "head top-left: map for happiness (as the fused map;
+    it votes surprise)", or with head_target="own", "head top-left: map for surprise (its vote)".
+    """
+    predicted = expl.class_names[int(np.argmax(expl.probs))]
+    fused = f"map for {expl.fused_label} (fused decision" + (
+        ")" if predicted == expl.fused_label else f", which predicts {predicted})"
+    )
+    titles = [fused]
     for k, name in enumerate(expl.head_names):
-        tiles.append(caption(cv2.resize(head_overlay(expl, k), (tile, tile)), f"{name}: {expl.head_labels[k]}"))
+        vote = expl.class_names[int(np.argmax(expl.head_probs[k]))]
+        explained = expl.head_labels[k]
+        if explained == vote:
+            whose = "its vote"
+        else:
+            whose = ("as the fused map; " if expl.head_target == "fused" else "") + f"it votes {vote}"
+        titles.append(f"head {name}: map for {explained} ({whose})")
+    return titles
+
+
+def montage(expl: Explanation, tile: int = 224) -> np.ndarray:
+    """One picture: the fused overlay then each head's, captioned with what each map explains."""
+    pictures = [fused_overlay(expl)] + [head_overlay(expl, k) for k in range(expl.num_heads)]
+    titles = panel_titles(expl)
+    scale = max(0.35, tile / 560)
+    rows = max(len(_wrap(t, tile - 8, scale)) for t in titles)
+    tiles = [caption(cv2.resize(p, (tile, tile)), t, min_lines=rows) for p, t in zip(pictures, titles)]
     return np.concatenate(tiles, axis=1)

@@ -153,3 +153,17 @@ def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.5, limit: float
     colour[..., 2] = np.clip(-v, 0, 1) * 255
     a = (alpha * np.abs(v))[..., None]
     return (crop.astype(np.float32) * (1 - a) + colour * a).round().clip(0, 255).astype(np.uint8)
+
+
+# A largest drop below this (in probability: 0.02 = 2 percentage points of the mapped class) is negligible:
+# about what re-running a crop shifted by a pixel or two changes, so no location is named for it.
+NEGLIGIBLE_DROP = 0.02
+
+
+def largest_drop(heat: np.ndarray, negligible: float = NEGLIGIBLE_DROP) -> tuple[float, tuple[int, int] | None]:
+    """(the largest drop of a per-pixel map, its (x, y) in crop pixels), the place None when it is negligible."""
+    value = float(np.max(heat))
+    if not value >= negligible:  # also NaN
+        return value, None
+    y, x = np.unravel_index(int(np.argmax(heat)), heat.shape)
+    return value, (int(x), int(y))
