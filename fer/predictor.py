@@ -270,10 +270,9 @@ class Predictor:
 
     def align(self, image, face: Face) -> AlignedFace:
         """The crop this model sees: its crop recipe (`config.crop`, `fer.face.crop`) at its input size."""
-        from fer.face.crop import cut
+        from fer.face.crop import cut_for
 
-        config = self.config
-        return cut(image, face, config.crop_recipe(), size=config.preprocess.input_size)
+        return cut_for(image, face, self.config)
 
     def predict_crops(self, crops: Sequence[AlignedFace | np.ndarray]) -> list[FacePrediction]:
         """Predictions for aligned crops (AlignedFace, or RGB uint8 arrays cut like `align` does)."""

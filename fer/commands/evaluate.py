@@ -43,7 +43,7 @@ def _parse_options(items: list[str]) -> dict:
 
 
 def run(args) -> int:
-    from fer.data.registry import open_dataset
+    from fer.data.registry import crop_options, open_dataset
     from fer.errors import DatasetError
     from fer.evaluate import evaluate, write_report
     from fer.models.checkpoint import load_checkpoint
@@ -54,12 +54,17 @@ def run(args) -> int:
     model = load_checkpoint(args.checkpoint, map_location=device)
     cfg = model.config
     opts = _parse_options(args.option)
+    opts.update(crop_options(args.source, cfg.crop_recipe(), cfg.preprocess.input_size))  # photos: the model's crop
     if args.class_order:
         opts["class_order"] = args.class_order
     subsets = [None, "occlusion", "pose30", "pose45"] if args.subset == "all" else [args.subset]
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "eval"
     summary = {"checkpoint": str(args.checkpoint), "model": cfg.name, "trained": cfg.trained,
                "provenance": cfg.provenance, "reports": {}}
+    if args.source == "original":
+        from fer.face.crop import describe_config
+
+        summary["crop"] = describe_config(cfg)
     if not cfg.trained:
         print("warning: this checkpoint is not trained on expression data; its figures are chance-level by design")
     for subset in subsets:

@@ -33,6 +33,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from PIL import Image
 
+    from fer.face.crop import describe_config
     from fer.face.numbering import face_label, parse_face_number, pick_face
     from fer.io import load_image
     from fer.regions import head_names
@@ -52,13 +53,14 @@ def run(args) -> int:
 
         crop = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
     else:
-        from fer.face import align, detect
+        from fer.face import detect
+        from fer.face.crop import cut_for
 
         faces = detect(rgb, backend=args.detector)
         if not faces:
             raise InputError(f"no face found in {args.image}; pass an aligned crop with --aligned")
         index, face = pick_face(faces, args.face, "--face")
-        crop = align(rgb, face, size=size, face_scale=model.config.preprocess.face_scale).image
+        crop = cut_for(rgb, face, model.config).image  # the model's own crop recipe
     patch = args.patch or max(4, size // 7)
     stride = args.stride or max(1, patch // 2)
     target = None
@@ -83,6 +85,7 @@ def run(args) -> int:
         "face": None if args.aligned else index + 1,
         "model": spec,
         "trained": bool(model.config.trained),
+        "crop": "given (--aligned), resized" if args.aligned else describe_config(model.config),
         "class": smap.class_name,
         "clean_probability": float(smap.clean_probs[smap.class_index]),
         "patch": patch,

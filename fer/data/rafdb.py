@@ -3,9 +3,9 @@
 Label lines look like `train_00001.jpg 5`; labels 1..7 are Surprise, Fear, Disgust, Happiness,
 Sadness, Anger, Neutral (`classmaps.RAFDB_RAW_ORDER`), mapped here to the canonical order. The
 split is the name's prefix (train / test); RAF-DB has no separate validation split (papers
-report the test split). `source="original"` reads `Image/original/<name>` and crops the face
-with `fer.face.detect` + `fer.face.align` (largest face; images without a face are an error
-naming the file).
+report the test split). `source="original"` reads `Image/original/<name>` and cuts the face
+with `fer.face.detect` + the model's crop recipe (`fer.face.crop`; largest face; images without a
+face are an error naming the file).
 """
 
 from __future__ import annotations
@@ -56,25 +56,26 @@ def image_path(root: Path, name: str, source: str = "aligned") -> Path:
     raise DatasetError(f"RAF-DB source must be 'aligned' or 'original', got {source!r}")
 
 
-def _face_crop_loader(paths: list[Path], size: int):
+def _face_crop_loader(paths: list[Path], size: int, crop=None):
+    from fer.face.crop import cut
+    from fer.face.detect import detect
+
     def load(i: int) -> np.ndarray:
-        try:
-            from fer.face.align import align
-            from fer.face.detect import detect
-        except ImportError as exc:  # pragma: no cover - the face module is part of the package
-            raise DatasetError(f"original RAF-DB images need fer.face (detector): {exc}") from exc
         img = read_image(paths[i])
         faces = detect(img, max_faces=1)
         if not faces:
             raise DatasetError(f"no face found in {paths[i]}")
-        return align(img, faces[0], size=size).image
+        return cut(img, faces[0], crop, size=size).image
 
     return load
 
 
 def open_rafdb(root, split: str = "train", source: str | None = None, num_classes: int = 7, crop_size: int = 224,
-               check_images: bool = True, **_) -> LabeledSet:
-    """One split of RAF-DB basic ('train' or 'test'; 'val' is taken as 'test', as papers do)."""
+               check_images: bool = True, crop=None, **_) -> LabeledSet:
+    """One split of RAF-DB basic ('train' or 'test'; 'val' is taken as 'test', as papers do).
+
+    `source="original"` cuts the largest face of each photo with `crop` (a `CropSpec`, or its dict; the
+    model's recipe, `fer.data.registry.crop_options`; None: `similarity5`) at `crop_size` pixels."""
     if root is None:
         raise DatasetError("RAF-DB needs its root folder (--root, or data.root in a training config): the folder holding EmoLabel/ and Image/")
     root = Path(root)
@@ -89,7 +90,11 @@ def open_rafdb(root, split: str = "train", source: str | None = None, num_classe
     missing = [str(p) for p in paths if check_images and not p.is_file()]
     labels = np.array([r[2] for r in rows], np.int64)
     if source == "original":
-        loader = _face_crop_loader(paths, crop_size)
+        if isinstance(crop, dict):
+            from fer.models.base import CropSpec
+
+            crop = CropSpec.from_dict(crop)
+        loader = _face_crop_loader(paths, int(crop_size), crop)
     else:
 
         def loader(i: int) -> np.ndarray:

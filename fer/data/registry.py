@@ -66,6 +66,14 @@ def open_dataset(name: str, split: str = "train", root=None, protocol: str | Non
     return _open(name, split, root, protocol, source, num_classes, options)
 
 
+def crop_options(source: str | None, crop, size: int | None) -> dict:
+    """The data-set options that make photo sources (RAF-DB `original`) cut faces with a model's crop
+    recipe (`crop`, a `CropSpec`) at its input size; nothing for sources that are already face crops."""
+    if source != "original":
+        return {}
+    return {"crop": crop, **({"crop_size": int(size)} if size else {})}
+
+
 def splits_of(name: str, root=None, **options) -> list[str]:
     name = name.lower()
     if name in ("synthfer", "ferplus"):

@@ -212,6 +212,22 @@ def cut(image, face: Face, spec: CropSpec | None = None, size: int = 224) -> Ali
     return out
 
 
+def cut_for(image, face: Face, config, size: int | None = None) -> AlignedFace:
+    """The crop the model of `config` (a `ModelConfig`) sees: its recipe (`config.crop_recipe()`) at its
+    input size, or at `size`. Every path that cuts a face for a model goes through here."""
+    return cut(image, face, config.crop_recipe(), size=int(size or config.preprocess.input_size))
+
+
+def map_to_crop(values: np.ndarray, aligned: AlignedFace) -> np.ndarray:
+    """A per-pixel map over the photo (e.g. an occluder's opacity mask) resampled onto `aligned`'s crop
+    (bilinear, 0 outside the photo), float32 (S, S)."""
+    import cv2
+
+    size = aligned.size
+    return cv2.warpAffine(np.ascontiguousarray(values, np.float32), np.asarray(aligned.matrix, np.float64),
+                          (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
 def describe(spec: CropSpec, size: int | None = None) -> str:
     """One line naming the recipe and its settings, for provenance text."""
     recipe = RECIPES[spec.recipe]

@@ -123,11 +123,14 @@ def occlude_batch(
     landmarks: np.ndarray | None = None,
     landmarks68: np.ndarray | None = None,
     seed: int = 0,
+    faces=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply `cond` to (N, S, S, 3) aligned crops -> (occluded crops, opacity masks (N, S, S)).
 
     `landmarks` (N, 5, 2) in crop coordinates draw each crop's occluder from its own face;
-    None uses the canonical template for all. Crop i is drawn with seed `seed + i`.
+    None uses the canonical template for all. `faces` (N `fer.face.Face`s in image coordinates)
+    treats the images as scenes (photo windows): each occluder is drawn from its face as on a photo.
+    Crop i is drawn with seed `seed + i`.
     """
     n, size = len(crops), crops.shape[1]
     if cond.is_clean:
@@ -140,13 +143,14 @@ def occlude_batch(
     from fer import occlusion
 
     kind, params = _kind_and_params(cond.occluder)
-    if landmarks is None:
+    if faces is None and landmarks is None:
         res = occlusion.apply_batch(crops, kind, cond.severity, seed=seed, **params)
         return res.image, res.mask
     out = np.empty_like(crops)
     masks = np.zeros((n, *crops.shape[1:3]), np.float32)
     for i in range(n):
-        face = crop_face(crops[i], landmarks[i], None if landmarks68 is None else landmarks68[i])
+        face = faces[i] if faces is not None else crop_face(
+            crops[i], landmarks[i], None if landmarks68 is None else landmarks68[i])
         res = occlusion.apply(crops[i], face, kind, cond.severity, seed=seed + i, **params)
         out[i], masks[i] = res.image, res.mask
     return out, masks

@@ -2,6 +2,11 @@
 
 `Samples` holds a stack of equally sized crops. Labels are indices into `class_names`, or
 None for unlabelled photos (a model's clean predictions then serve as pseudo-labels).
+
+When `faces` is given, the stack holds *scenes* instead: windows of photos around one face each
+(`faces[i]`, in that window's coordinates, as are the landmarks). The occluders are drawn on the
+scene, then each model cuts its own crop from it with its crop recipe (`fer.face.crop.cut_for`), so
+every recipe sees the same occluded face.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ class Samples:
     landmarks68: np.ndarray | None = None  # (N, 68, 2)
     source: str = ""
     names: list[str] = field(default_factory=list)
+    faces: list | None = None  # list[fer.face.Face] in scene coordinates: the crops are scenes (see above)
 
     def __post_init__(self) -> None:
         self.crops = np.asarray(self.crops)
@@ -30,7 +36,7 @@ class Samples:
         if self.crops.shape[1] != self.crops.shape[2]:
             raise DatasetError("aligned crops must be square")
         n = len(self.crops)
-        for name in ("landmarks", "labels", "landmarks68"):
+        for name in ("landmarks", "labels", "landmarks68", "faces"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 raise DatasetError(f"{name} has {len(value)} entries for {n} crops")
@@ -55,4 +61,5 @@ class Samples:
             None if self.landmarks68 is None else self.landmarks68[cut],
             self.source,
             self.names[cut],
+            None if self.faces is None else self.faces[cut],
         )

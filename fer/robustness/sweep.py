@@ -1,7 +1,10 @@
 """Occlusion sweeps: every occluder x severity (and the four region blocks) over aligned crops.
 
 The occluder is drawn once per crop and condition (seeded by the sample index, so every model
-sees the same pixels) and the occluded stack is run through each model in batches. Timings of
+sees the same pixels) and the occluded stack is run through each model in batches. Samples of
+photos are scenes (`Samples.faces`): the occluder is drawn on the scene from the face's landmarks,
+then each model cuts its own crop with its crop recipe (`model_view`); the halves (`half:*`) are
+halves of each model's own input. Timings of
 occluder rendering and of model inference are kept apart (see benchmarks/robustness_sweep.py).
 """
 
@@ -14,12 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fer.errors import InputError
+from fer.face.crop import describe_config
 from fer.io import require_rgb_uint8
 from fer.models.base import FERModel
 from fer.regions import REGION_NAMES
 from fer.robustness.inference import probs_of_crops
 from fer.robustness.metrics import Predictions, head_names, metric_row
 from fer.robustness.occlude import (
+    HALF_PREFIX,
     Condition,
     available_occluders,
     check_condition,
@@ -70,6 +75,19 @@ def _to_data_space(probs: np.ndarray, cmap: np.ndarray, n_data: int) -> np.ndarr
     for j, target in enumerate(cmap):
         out[..., target] += probs[..., j]
     return out
+
+
+def model_view(model: FERModel, scenes: np.ndarray, faces, masks: np.ndarray | None, cond: Condition,
+               seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(crops, occluder masks on them) of `model`: its crop recipe cut from each (occluded) scene, the
+    masks resampled onto the crops. `masks` None: `cond` (a half) is drawn on the model's own crops."""
+    from fer.face.crop import cut_for, map_to_crop
+
+    cuts = [cut_for(scene, face, model.config) for scene, face in zip(scenes, faces)]
+    crops = np.stack([c.image for c in cuts])
+    if masks is None:
+        return occlude_batch(crops, cond, seed=seed)
+    return crops, np.stack([map_to_crop(m, c) for m, c in zip(masks, cuts)])
 
 
 def _model_name(model: FERModel, i: int, names: Sequence[str] | None) -> str:
@@ -134,12 +152,20 @@ def sweep(
             t0 = time.perf_counter()
             lm = None if samples.landmarks is None else samples.landmarks[start:stop]
             lm68 = None if samples.landmarks68 is None else samples.landmarks68[start:stop]
-            occluded, masks = occlude_batch(crops, cond, lm, lm68, seed=seed + start)
+            faces = None if samples.faces is None else samples.faces[start:stop]
+            on_scene = faces is not None and not cond.occluder.startswith(HALF_PREFIX)
+            if faces is None or on_scene:
+                occluded, masks = occlude_batch(crops, cond, lm, lm68, seed=seed + start, faces=faces)
+            else:
+                occluded, masks = crops, None  # a half of the model input: drawn on each model's own crop
             t1 = time.perf_counter()
             render_s += t1 - t0
             for mi, model in enumerate(models):
-                cov_store[(mi, ci)].append(coverage(masks, model))
-                fused, heads = probs_of_crops(model, occluded, batch_size=batch_size)
+                inputs, model_masks = occluded, masks
+                if faces is not None:
+                    inputs, model_masks = model_view(model, occluded, faces, masks, cond, seed + start)
+                cov_store[(mi, ci)].append(coverage(model_masks, model))
+                fused, heads = probs_of_crops(model, inputs, batch_size=batch_size)
                 store[(mi, ci)].append((_to_data_space(fused, maps[mi], n_data), _to_data_space(heads, maps[mi], n_data)))
             model_s += time.perf_counter() - t1
             if bar is not None:
@@ -172,6 +198,9 @@ def sweep(
         "data": samples.source,
         "num_samples": n,
         "crop_size": samples.size,
+        "crops": {nm: (describe_config(m.config) if samples.faces is not None else
+                       "the data set's images taken as aligned crops, resized to the model input")
+                  for nm, m in zip(names, models)},
         "class_names": list(data_classes),
         "labels": f"pseudo-labels from {names[pseudo_label_model]}" if pseudo else "ground truth",
         "conditions": [c.label for c in conditions],
@@ -204,9 +233,13 @@ def sweep_face(
     blocks: bool = True,
     seed: int = 0,
     batch_size: int = 32,
+    photo: np.ndarray | None = None,
 ):
     """Sweep one aligned face (an `AlignedFace`) -> (rows, plotly figure).
 
+    With `photo` (the RGB photo `aligned_face` was cut from), every occluder is drawn on the photo from
+    the face's landmarks and the model's crop recipe then cuts the occluded face, as the Predictor does;
+    without it, occluders are drawn on the crop itself.
     One row per condition: the fused prediction, its probability, the probability of the clean
     prediction's class, whether the decision flipped, each head's prediction, region coverage.
     """
@@ -222,8 +255,19 @@ def sweep_face(
     images, covs = [], []
     lm = None if landmarks is None else np.asarray(landmarks)[None]
     lm68b = None if lm68 is None else np.asarray(lm68)[None]
+    face = getattr(aligned_face, "face", None)
+    if photo is not None:
+        require_rgb_uint8(photo, "photo")
+        if face is None:
+            raise InputError("sweeping on the photo needs the AlignedFace the photo was cut to (with its face)")
     for cond in conds:
-        img, mask = occlude_batch(crop[None], cond, lm, lm68b, seed=seed)
+        if photo is None:
+            img, mask = occlude_batch(crop[None], cond, lm, lm68b, seed=seed)
+        else:
+            half = cond.occluder.startswith(HALF_PREFIX)
+            scene, scene_mask = (photo[None], None) if half else occlude_batch(photo[None], cond, seed=seed,
+                                                                              faces=[face])
+            img, mask = model_view(model, scene, [face], scene_mask, cond, seed)
         images.append(img[0])
         covs.append(coverage(mask, model)[0])
     model.eval()

@@ -12,10 +12,11 @@ from fer.training.config import TrainConfig
 
 def build_data(cfg: TrainConfig):
     """The training and validation sets; empty or incomplete ones fail now, not hours into the run."""
-    from fer.data.registry import open_dataset
+    from fer.data.registry import crop_options, open_dataset
 
     d = cfg.data
     common = dict(root=d.root, protocol=d.protocol, source=d.source, num_classes=d.num_classes, **d.options)
+    common.update(crop_options(d.source, crop_spec(cfg), cfg.model.input_size))  # photos: the recipe trained with
     train = open_dataset(d.dataset, split=d.train_split, **common)
     val = open_dataset(d.dataset, split=d.val_split, **common)
     if len(train) == 0:
@@ -25,6 +26,22 @@ def build_data(cfg: TrainConfig):
             raise DatasetError(f"{len(ds.missing_images)} image file(s) of {ds.name} {ds.split} are missing, e.g. "
                                f"{ds.missing_images[0]}")
     return train, val
+
+
+def crop_spec(cfg: TrainConfig):
+    """The crop recipe this run's faces are cut with (photo sources) and its checkpoint records:
+    `model.crop` when given; else `rafdb` for RAF-DB's aligned images; else `similarity5`."""
+    from fer.errors import CheckpointError
+    from fer.models.base import CropSpec
+
+    if cfg.model.crop:
+        try:
+            return CropSpec.from_dict(cfg.model.crop)
+        except CheckpointError as exc:
+            raise FERError(f"config key 'model.crop': {exc}") from None
+    aligned_rafdb = cfg.data.dataset.lower().replace("-", "").replace("_", "") == "rafdb" and cfg.data.source in (
+        None, "aligned")
+    return CropSpec("rafdb") if aligned_rafdb else CropSpec()
 
 
 def build_model(cfg: TrainConfig):
@@ -37,9 +54,11 @@ def build_model(cfg: TrainConfig):
     if m.backbone_weights:
         kw["backbone_weights"] = m.backbone_weights
     try:
-        return create_model(m.name, num_classes=cfg.data.num_classes, **kw)
+        model = create_model(m.name, num_classes=cfg.data.num_classes, **kw)
     except (TypeError, ValueError) as exc:  # unknown or invalid architecture options
         raise FERError(f"model {m.name!r}: {exc}") from exc
+    model.config.crop = crop_spec(cfg)  # recorded in every checkpoint of the run
+    return model
 
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:

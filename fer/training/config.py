@@ -25,7 +25,7 @@ import yaml
 from fer.errors import FERError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-FREE_FORM = ("options", "arch", "augment")  # mappings whose keys the config does not fix
+FREE_FORM = ("options", "arch", "augment", "crop")  # mappings whose keys the config does not fix
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULERS = ("constant", "cosine", "step", "multistep", "exponential")
 
@@ -51,9 +51,14 @@ class ModelConfig:
     input_size: int | None = 112
     arch: dict = field(default_factory=dict)
     backbone_weights: str | None = None
+    crop: dict = field(default_factory=dict)  # a fer.models.base.CropSpec; empty: from the data (build.crop_spec)
 
     def validate(self) -> None:
         _check(self.input_size is None or self.input_size >= 16, "model.input_size", "null or at least 16")
+        if self.crop:
+            from fer.training.build import crop_spec
+
+            crop_spec(TrainConfig(model=self))  # an unknown recipe or field fails now, not at the first save
 
 
 @dataclass
@@ -214,7 +219,7 @@ def _apply_override(cfg: dict, item: str) -> None:
         if part not in node or not isinstance(node[part], dict):
             raise FERError(f"unknown config key {key!r}")
         node = node[part]
-    free = parts[0] == "augment" or parts[-2:-1] in (["options"], ["arch"])
+    free = parts[0] == "augment" or parts[-2:-1] in (["options"], ["arch"], ["crop"])
     if parts[-1] not in node and not free:
         raise FERError(f"unknown config key {key!r}")
     try:

@@ -182,7 +182,7 @@ class DemoActions:
         progress(0.1, desc="finding the face")
         which, aligned = self._aligned(photo, predictor, face_choice)
         progress(0.3, desc="sweeping every occluder")
-        rows, figure = sweep_face(predictor, aligned, seed=validate.seed(seed))
+        rows, figure = sweep_face(predictor, aligned, seed=validate.seed(seed), photo=photo)
         clean = next(r for r in rows if r["occluder"] == "clean")
         table = [
             [r["occluder"], r["severity"], r["prediction"], round(r["clean_class_prob"], 3), bool(r["flipped"]), round(r["head_agreement"], 2)]
