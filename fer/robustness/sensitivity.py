@@ -156,7 +156,7 @@ def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.5, limit: float
 
 
 # A largest drop below this (in probability: 0.02 = 2 percentage points of the mapped class) is negligible:
-# about what re-running a crop shifted by a pixel or two changes, so no location is named for it.
+# `fer sensitivity` then says "no clear drop" and names no location (docs/robustness.md).
 NEGLIGIBLE_DROP = 0.02
 
 
