@@ -14,7 +14,7 @@ def add_arguments(parser) -> None:
     from fer.face.detect import BACKENDS, DEFAULT_MIN_SIZE
 
     parser.add_argument("image", help="path of the photo (JPEG, PNG, WebP, ...)")
-    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+    parser.add_argument("--backend", "--detector", dest="backend", choices=BACKENDS, default="auto",
                         help="face detector: insightface when its models are on disk (auto), or MTCNN (offline)")
     parser.add_argument("--min-size", type=float, default=DEFAULT_MIN_SIZE, help="smallest face side in pixels")
     parser.add_argument("--max-faces", type=int, default=None,
