@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from fer.face import detect
 from fer.io import load_image
@@ -49,6 +50,23 @@ def test_tracker_redetects_when_the_face_leaves_and_on_schedule(clip, one_torch_
     assert tracker.update(clip[0]) is not None
 
 
+def test_tracker_recheck_looks_for_faces_of_the_tracked_size_and_falls_back(clip, one_torch_thread, monkeypatch):
+    import fer.face
+
+    calls, real = [], fer.face.detect
+    monkeypatch.setattr(fer.face, "detect", lambda rgb, **kw: calls.append(kw.get("min_size")) or real(rgb, **kw))
+    tracker = FaceTracker("mtcnn", detect_every=2)
+    for frame in clip[:4]:
+        tracker.update(frame)
+    side = min(tracker.face.width, tracker.face.height)
+    assert calls[0] is None and calls[1] is not None and calls[1] >= 0.4 * side  # first: the whole pyramid
+    assert tracker.detections == 2
+    monkeypatch.setattr(fer.face, "detect", lambda rgb, **kw: calls.append(kw.get("min_size")) or
+                        ([] if kw.get("min_size") else real(rgb, **kw)))
+    tracker.since_detect = tracker.detect_every  # a re-check now, which finds nothing at the tracked size
+    assert tracker.update(clip[5]) is not None and calls[-2:][1] is None  # then the whole pyramid found it
+
+
 def test_tracker_select_picks_the_clicked_face(one_torch_thread):
     photo = load_image(EXAMPLES / "astronaut_two_faces.jpg")
     faces = detect(photo, backend="mtcnn")
@@ -79,8 +97,10 @@ def test_engine_reuses_its_input_buffer(predictor, clip):
     engine = LiveEngine(predictor)
     engine.process(clip[0])
     buffer = engine._input.data_ptr()
-    engine.process(clip[1])
+    result = engine.process(clip[1])
     assert engine._input.data_ptr() == buffer
+    # the buffer holds exactly the library's own transform of the crop (one preprocessing path)
+    assert torch.equal(engine._input[0], predictor.config.preprocess.to_tensor(result.aligned.image))
 
 
 def test_virtual_occluder_is_drawn_on_the_live_face(predictor, clip):

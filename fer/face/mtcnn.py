@@ -184,7 +184,7 @@ def _crops(img: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tensor:
             if sx1 > sx0 and sy1 > sy0:
                 crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = img[sy0:sy1, sx0:sx1]
         rows = (_area_weights(ch, size) @ crop.reshape(ch, cw * 3)).reshape(size, cw, 3)
-        out[k] = np.einsum("jw,iwc->ijc", _area_weights(cw, size), rows)
+        np.matmul(_area_weights(cw, size), rows, out=out[k])  # (size, cw) @ (size, cw, 3): BLAS, not einsum's loop
     return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 

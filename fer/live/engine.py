@@ -7,7 +7,8 @@
         result = engine.process(frame)         # LiveFrame: .label, .probs, .head_labels, .image (annotated)
 
 Fast because (1) the face is tracked (`FaceTracker`: a full detection only every few frames),
-(2) the model's input tensor is one buffer reused for every frame, (3) nothing spawns threads:
+(2) the crop goes through the library's one path (`Preprocess.batch` -> `fer.predictor.infer_batches`)
+into one input buffer reused for every frame, (3) nothing spawns threads:
 torch's one intra-op pool does the maths, and Grad-CAM++ (when asked for) runs on a single
 background worker whose latest map is drawn on the following frames — a frame never waits for it.
 """
@@ -92,12 +93,8 @@ class LiveEngine:
         self.draw = draw
         self.history: deque[tuple[float, np.ndarray]] = deque(maxlen=600)
         pp = self.model.config.preprocess
-        self._size = int(pp.input_size)
-        self._mean = torch.tensor(pp.mean, dtype=torch.float32).view(3, 1, 1) * 255.0
-        self._scale = 1.0 / (torch.tensor(pp.std, dtype=torch.float32).view(3, 1, 1) * 255.0)
-        self._grey = bool(pp.grayscale)
-        self._input = torch.empty((1, 3, self._size, self._size), dtype=torch.float32)
-        self._device = next(iter(self.model.parameters()), torch.empty(0)).device
+        channels = 1 if pp.grayscale else 3
+        self._input = torch.empty((1, channels, int(pp.input_size), int(pp.input_size)), dtype=torch.float32)
         self._cam_future = None
         self._cam: np.ndarray | None = None
         self._cam_wanted = False
@@ -139,21 +136,13 @@ class LiveEngine:
             result.seconds = time.perf_counter() - started
             return result
 
-    @torch.inference_mode()
     def _infer(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        import cv2
+        """The library's one inference path (`Preprocess.batch` -> `infer_batches`), into the reused buffer."""
+        from fer.predictor import infer_batches
 
-        if crop.shape[0] != self._size:
-            crop = cv2.resize(crop, (self._size, self._size), interpolation=cv2.INTER_AREA)
-        if self._grey:  # one channel: the library's own transform
-            from fer.data.transforms import eval_transform
-
-            batch = eval_transform(crop, self.model.config.preprocess)[None]
-        else:  # the same arithmetic as eval_transform, into the reused buffer
-            batch = self._input
-            batch[0].copy_(torch.from_numpy(crop).permute(2, 0, 1)).sub_(self._mean).mul_(self._scale)
-        output = self.model(batch.to(self._device))
-        return output.probs[0].float().cpu().numpy(), output.head_probs[0].float().cpu().numpy()
+        pp = self.model.config.preprocess
+        out = infer_batches(self.model, [pp.batch([crop], out=self._input)])
+        return out.probs[0], out.head_probs[0]
 
     def _maybe_cam(self, aligned: AlignedFace, target: int) -> None:
         due = self._cam_wanted or (self.cam_every and self._frames % self.cam_every == 0)
@@ -193,7 +182,8 @@ def occlude_near_face(frame: np.ndarray, face: Face, occluder: Occluder) -> np.n
         landmarks68=None if face.landmarks68 is None else face.landmarks68 - shift,
     )
     window = np.ascontiguousarray(frame[oy:ey, ox:ex])
-    out = occlusion.apply(window, local, occluder.kind, severity=occluder.severity, seed=occluder.seed, **occluder.params)
+    out = occlusion.apply(window, local, occluder.kind, severity=occluder.severity, seed=occluder.seed,
+                          **occluder.params)
     result = frame.copy()
     result[oy:ey, ox:ex] = out.image
     return result

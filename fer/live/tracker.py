@@ -6,6 +6,9 @@ MTCNN's last stage (O-Net, one 48×48 crop per candidate) to re-fit the previous
 five landmarks: one tiny forward pass instead of a pyramid. A full detection runs again every
 `detect_every` frames, when O-Net's face score drops under `min_score` (the face left, turned
 away, or was covered too much), when the face jumps, and after `select()` (a click on another face).
+The periodic re-check while a track holds skips the pyramid's finest levels (faces under half the
+tracked face's size cannot be the tracked face): the costliest levels of P-Net and most of R-Net's
+candidates; when it finds nothing, the full pyramid runs.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import threading
 import numpy as np
 import torch
 
+from fer.face.detect import DEFAULT_MIN_SIZE
 from fer.face.types import Face
 
 DETECT_EVERY = 12  # frames between two full detections while tracking holds
 MIN_SCORE = 0.8  # O-Net face probability under which the track is lost
 GROW = (1.0, 1.12)  # candidate boxes: the previous face's square box, and one a little larger
+RECHECK_MIN_FRACTION = 0.5  # a re-check while tracking looks for faces at least this fraction of the tracked one
 
 
 class FaceTracker:
@@ -63,7 +68,12 @@ class FaceTracker:
     def _detect(self, rgb: np.ndarray) -> Face | None:
         from fer.face import detect
 
-        faces = detect(rgb, backend=self.detector)
+        faces = []
+        if self.face is not None and self._point is None:  # re-check of a held track: faces of about its size
+            side = min(self.face.width, self.face.height)
+            faces = detect(rgb, backend=self.detector, min_size=max(DEFAULT_MIN_SIZE, RECHECK_MIN_FRACTION * side))
+        if not faces:  # no track, a click on another face, or the face changed size a lot: the whole pyramid
+            faces = detect(rgb, backend=self.detector)
         self.detections += 1
         self.since_detect = 0
         self.faces_seen = len(faces)

@@ -100,9 +100,11 @@ class Preprocess:
         x = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float().div_(255.0)
         return self.normalise(x)
 
-    def batch(self, crops) -> torch.Tensor:
-        """A sequence (or (N, H, W, 3) stack) of crops → the (N, C, S, S) input tensor."""
-        return torch.stack([self.to_tensor(c) for c in crops])
+    def batch(self, crops, out: torch.Tensor | None = None) -> torch.Tensor:
+        """A sequence (or (N, H, W, 3) stack) of crops → the (N, C, S, S) input tensor (written into
+        `out` when given, e.g. a video's one reused input buffer)."""
+        tensors = [self.to_tensor(c) for c in crops]
+        return torch.stack(tensors) if out is None else torch.stack(tensors, out=out)
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         """(3, H, W) float RGB in [0, 1] → the model's channels: grey first when `grayscale`, then (x - mean) / std."""
