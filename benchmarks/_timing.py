@@ -1,9 +1,10 @@
-"""Timing helper shared by the benchmark scripts."""
+"""Helpers shared by the benchmark scripts: timing, torch's thread count, result rows and their printing."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 def interleaved(fns: list[Callable[[], object]], repeats: int, reduce: Callable[[list[float]], float] = min) -> list[float]:
@@ -19,3 +20,34 @@ def interleaved(fns: list[Callable[[], object]], repeats: int, reduce: Callable[
             fn()
             times[i].append(time.perf_counter() - t0)
     return [reduce(t) for t in times]
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process, all threads) of one call of `fn`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch's intra-op thread count set to max(1, n) inside the block, restored after it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def row(benchmark: str, metric: str, value: float, target: str = "reported") -> dict:
+    """One result row, as every benchmark's `main()` returns them (and `run_all.py` tabulates them)."""
+    return {"benchmark": benchmark, "metric": metric, "value": value, "target": target}
+
+
+def print_rows(rows: list[dict], name_width: int, metric_width: int, value_format: str) -> None:
+    """The rows of one benchmark run as a script, one line each."""
+    for r in rows:
+        print(f"{r['benchmark']:{name_width}s} {r['metric']:{metric_width}s} {r['value']:{value_format}}  (target {r['target']})")

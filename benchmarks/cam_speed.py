@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import interleaved, print_rows, row, torch_threads
 from pytorch_grad_cam import GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from fer.explain import FusedLogOdds, compute_maps, explain, to_input_tensor
+from fer.explain import explain, to_input_tensor
 from fer.explain.direct import library_maps
+from fer.explain.engine import compute_maps
+from fer.explain.targets import FusedLogOdds
 from fer.models import create_model
 
 DEFAULT_MODELS = ("alfj_resnet18", "alfj_resnet50", "faceapi_expression", "mini_xception_fer2013", "base_resnet18")
 TARGET_RATIO = 1.5
-
-
-def _time(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def bench_model(name: str, repeats: int = 5) -> list[dict]:
@@ -42,28 +38,19 @@ def bench_model(name: str, repeats: int = 5) -> list[dict]:
     x = to_input_tensor(crop, model.config.preprocess)
     first = compute_maps(model, x)  # warm-up (and the one-off region tracing)
     targets = [ClassifierOutputTarget(first.fused_class)]
-    plain_times, fast_times, full_times = [], [], []
     with GradCAMPlusPlus(model=FusedLogOdds(model), target_layers=[model.shared_tap]) as cam:
-        cam(x, targets)  # warm-up
-        for _ in range(repeats):
-            plain_times.append(_time(lambda: cam(x, targets)))
-            fast_times.append(_time(lambda: compute_maps(model, x)))
-            full_times.append(_time(lambda: explain(model, crop)))
-    plain = statistics.median(plain_times)
+        plain, fast, full = interleaved([lambda: cam(x, targets), lambda: compute_maps(model, x),
+                                         lambda: explain(model, crop)], repeats, reduce=statistics.median)
     n_maps = 1 + first.heads.shape[0]
     maps = compute_maps(model, x, head_target="own")
     fused, heads = library_maps(model, x, maps.fused_class, maps.head_classes, maps.region_boxes or None)
     diff = max(float(np.abs(maps.fused - fused).max()), float(np.abs(maps.heads - heads).max()))
     label = f"{name} ({size} px, {n_maps} maps)"
     return [
-        {"benchmark": "cam_speed", "metric": f"{label}: all maps / one plain GradCAMPlusPlus call",
-         "value": statistics.median(fast_times) / plain, "target": f"<= {TARGET_RATIO}"},
-        {"benchmark": "cam_speed", "metric": f"{label}: explain() from the crop (+ preprocessing) / one plain call",
-         "value": statistics.median(full_times) / plain, "target": "reported"},
-        {"benchmark": "cam_speed", "metric": f"{label}: one plain GradCAMPlusPlus call, ms (median)",
-         "value": plain * 1000.0, "target": "reported"},
-        {"benchmark": "cam_speed", "metric": f"{label}: max |fast - one library call per map|",
-         "value": diff, "target": "<= 1e-05"},
+        row("cam_speed", f"{label}: all maps / one plain GradCAMPlusPlus call", fast / plain, f"<= {TARGET_RATIO}"),
+        row("cam_speed", f"{label}: explain() from the crop (+ preprocessing) / one plain call", full / plain),
+        row("cam_speed", f"{label}: one plain GradCAMPlusPlus call, ms (median)", plain * 1000.0),
+        row("cam_speed", f"{label}: max |fast - one library call per map|", diff, "<= 1e-05"),
     ]
 
 
@@ -73,18 +60,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--models", nargs="*", default=list(DEFAULT_MODELS))
     args = parser.parse_args(argv or [])
-    rows, before = [], torch.get_num_threads()
-    torch.set_num_threads(max(1, args.threads))
-    try:
-        for name in args.models:
-            rows.extend(bench_model(name, args.repeats))
-    finally:
-        torch.set_num_threads(before)
-    return rows
+    with torch_threads(args.threads):
+        return [r for name in args.models for r in bench_model(name, args.repeats)]
 
 
 if __name__ == "__main__":
     import sys
 
-    for row in main(sys.argv[1:]):
-        print(f"{row['benchmark']:10s} {row['metric']:80s} {row['value']:12.6g}  (target {row['target']})")
+    print_rows(main(sys.argv[1:]), 10, 80, "12.6g")

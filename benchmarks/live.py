@@ -14,10 +14,9 @@ Usage: python benchmarks/live.py [--frames N] [--repeats R] [--threads T] [--mod
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-import torch
+from _timing import print_rows, row, timed, torch_threads
 
 from fer import Predictor
 from fer.io import load_image
@@ -27,12 +26,6 @@ from fer.live.clip import moving_clip
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "astronaut.jpg"
 DEFAULT_MODELS = ("faceapi_expression", "alfj_resnet18")
 TARGET_FPS = 10.0
-
-
-def _timed(fn) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def bench_model(name: str, frames: list, repeats: int, full_every: int = 4) -> list[dict]:
@@ -46,25 +39,21 @@ def bench_model(name: str, frames: list, repeats: int, full_every: int = 4) -> l
     first_detection = engine.tracker.detections
     for _ in range(repeats):
         engine.tracker.reset()
-        wall, cpu = _timed(lambda: [engine.process(f) for f in frames])
+        wall, cpu = timed(lambda: [engine.process(f) for f in frames])
         live.append((wall / len(frames), cpu / len(frames)))
-        wall, cpu = _timed(lambda: [predictor(f) for f in subset])
+        wall, cpu = timed(lambda: [predictor(f) for f in subset])
         full.append((wall / len(subset), cpu / len(subset)))
     (live_s, live_cpu), (full_s, full_cpu) = min(live), min(full)
     detections = engine.tracker.detections - first_detection
     label = f"{name}, 640x480"
+    target = f">= {TARGET_FPS:g} (faceapi_expression, 2 idle cores)" if name == "faceapi_expression" else "reported"
     return [
-        {"benchmark": "live", "metric": f"{label}: live per-frame path, frames/s", "value": 1.0 / live_s,
-         "target": f">= {TARGET_FPS:g} (faceapi_expression, 2 idle cores)" if name == "faceapi_expression" else "reported"},
-        {"benchmark": "live", "metric": f"{label}: one full Predictor call per frame, frames/s", "value": 1.0 / full_s,
-         "target": "reported"},
-        {"benchmark": "live", "metric": f"{label}: speed-up, live path / full Predictor call", "value": full_s / live_s,
-         "target": "reported"},
-        {"benchmark": "live", "metric": f"{label}: CPU ms per frame, live path", "value": live_cpu * 1000, "target": "reported"},
-        {"benchmark": "live", "metric": f"{label}: CPU ms per frame, full Predictor", "value": full_cpu * 1000,
-         "target": "reported"},
-        {"benchmark": "live", "metric": f"{label}: full detections / frames (all rounds)",
-         "value": detections / (len(frames) * repeats), "target": "reported"},
+        row("live", f"{label}: live per-frame path, frames/s", 1.0 / live_s, target),
+        row("live", f"{label}: one full Predictor call per frame, frames/s", 1.0 / full_s),
+        row("live", f"{label}: speed-up, live path / full Predictor call", full_s / live_s),
+        row("live", f"{label}: CPU ms per frame, live path", live_cpu * 1000),
+        row("live", f"{label}: CPU ms per frame, full Predictor", full_cpu * 1000),
+        row("live", f"{label}: full detections / frames (all rounds)", detections / (len(frames) * repeats)),
     ]
 
 
@@ -76,18 +65,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--models", nargs="*", default=list(DEFAULT_MODELS))
     args = parser.parse_args(argv or [])
     frames = moving_clip(load_image(EXAMPLE), args.frames)
-    rows, before = [], torch.get_num_threads()
-    torch.set_num_threads(max(1, args.threads))
-    try:
-        for name in args.models:
-            rows.extend(bench_model(name, frames, max(1, args.repeats)))
-    finally:
-        torch.set_num_threads(before)
-    return rows
+    with torch_threads(args.threads):
+        return [r for name in args.models for r in bench_model(name, frames, max(1, args.repeats))]
 
 
 if __name__ == "__main__":
     import sys
 
-    for row in main(sys.argv[1:]):
-        print(f"{row['benchmark']:6s} {row['metric']:70s} {row['value']:10.3f}  (target {row['target']})")
+    print_rows(main(sys.argv[1:]), 6, 70, "10.3f")

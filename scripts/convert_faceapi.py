@@ -134,24 +134,38 @@ def make_inputs() -> None:
     Image.fromarray(noise).save(TEST_DATA / INPUTS[1])
 
 
-def record_reference(package: Path, scratch: Path) -> None:
-    """Run face-api's own FaceExpressionNet on tfjs's CPU backend over the fixed inputs."""
+def record_reference(package: Path, env: Path, scratch: Path) -> None:
+    """Run face-api's own FaceExpressionNet on tfjs's CPU backend (node, in `env`) over the fixed inputs."""
     from PIL import Image
 
-    env = node_env(package, scratch)
-    recorder = (env / RECORDER.name)
-    recorder.write_text(RECORDER.read_text())
     raw = []
     for name in INPUTS:
         path = scratch / (Path(name).stem + ".u8")
         np.asarray(Image.open(TEST_DATA / name).convert("RGB"), np.uint8).tofile(path)
         raw.append(str(path))
-    out = subprocess.run(["node", str(recorder), str(package), *raw], cwd=env, check=True, capture_output=True, text=True)
+    run_recorder(package, env, RECORDER, raw, INPUTS, REFERENCE, indent=1)
+
+
+def run_recorder(package: Path, env: Path, recorder: Path, args: list[str], names, reference: Path,
+                 indent: int | None = None) -> None:
+    """Run the node script `recorder` (copied into `env`) on the package with `args`, name each record after
+    its input in `names`, and write the JSON it prints to `reference`."""
+    script = env / recorder.name
+    script.write_text(recorder.read_text())
+    out = subprocess.run(["node", str(script), str(package), *args], cwd=env, check=True, capture_output=True, text=True)
     result = json.loads(out.stdout[out.stdout.index("{"):])
-    for rec, name in zip(result["records"], INPUTS):
+    for rec, name in zip(result["records"], names):
         rec["input"] = name
-    REFERENCE.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {REFERENCE}: {result['runtime']}")
+    reference.write_text(json.dumps(result, indent=indent) + "\n")
+    print(f"wrote {reference}: {result['runtime']}")
+
+
+def recorded(reference: Path) -> list[dict]:
+    """The records of the recorded `reference`; none (with a note) when it is not recorded yet."""
+    if not reference.is_file():
+        print("no recorded reference yet; run with --record-reference")
+        return []
+    return json.loads(reference.read_text())["records"]
 
 
 def node_env(package: Path, scratch: Path) -> Path:
@@ -191,13 +205,9 @@ def self_check() -> None:
     from fer.models import create_model
     from fer.models.reference import FACEAPI_CLASSES, TO_CANONICAL
 
-    if not REFERENCE.is_file():
-        print("no recorded reference yet; run with --record-reference")
-        return
-    ref = json.loads(REFERENCE.read_text())
     model = create_model("faceapi_expression")
     order = [CANONICAL_7.index(TO_CANONICAL[c]) for c in FACEAPI_CLASSES]
-    for rec in ref["records"]:
+    for rec in recorded(REFERENCE):
         rgb = np.asarray(Image.open(TEST_DATA / rec["input"]).convert("RGB"), np.float32)
         pp = model.config.preprocess
         x = (torch.from_numpy(rgb).permute(2, 0, 1)[None] / 255.0 - torch.tensor(pp.mean)[:, None, None]) / torch.tensor(pp.std)[:, None, None]
@@ -206,10 +216,14 @@ def self_check() -> None:
         print(f"{rec['input']}: max |logit difference| vs original runtime = {np.abs(logits - rec['logits']).max():.2e}")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def converter_main(doc: str, reference: Path, convert, make_inputs, record_reference, self_check) -> None:
+    """The command line of the face-api converters: fetch the package (or --package-dir), convert it; with
+    --record-reference make the inputs and re-record `reference` in node (tfjs installed in --node-dir, or
+    in a scratch folder); then self-check."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--package-dir", type=Path, help="an unpacked @vladmandic/face-api package (skips npm pack)")
-    ap.add_argument("--record-reference", action="store_true", help="re-record tests/data/faceapi_reference.json")
+    ap.add_argument("--record-reference", action="store_true", help=f"re-record {reference.relative_to(REPO)}")
+    ap.add_argument("--node-dir", type=Path, help="a folder to install tfjs into (or where it already is)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -217,8 +231,12 @@ def main() -> None:
         convert(package)
         if args.record_reference:
             make_inputs()
-            record_reference(package, scratch)
+            record_reference(package, prepare_node_env(package, args.node_dir or scratch / "tfjs"), scratch)
     self_check()
+
+
+def main() -> None:
+    converter_main(__doc__, REFERENCE, convert, make_inputs, record_reference, self_check)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,9 @@ four dense blocks); the fc layer (256 -> 136, interleaved x, y of the 68 points)
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +25,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from convert_faceapi import PACKAGE, _t, dense_state, npm_pack, prepare_node_env, read_tfjs_weights  # noqa: E402
+from convert_faceapi import (  # noqa: E402
+    PACKAGE,
+    _t,
+    converter_main,
+    dense_state,
+    read_tfjs_weights,
+    recorded,
+    run_recorder,
+)
 
 MODEL = "face_landmark_68_model"
 OUT = REPO / "fer" / "weights" / "faceapi_landmark68.safetensors"
@@ -67,24 +72,17 @@ def make_inputs() -> None:
     Image.fromarray(a[60:181, 150:300]).save(TEST_DATA / INPUTS[1])  # 121 x 150
 
 
-def record_reference(package: Path, scratch: Path, node_dir: Path | None = None) -> None:
+def record_reference(package: Path, env: Path, scratch: Path) -> None:
+    """Run face-api's own FaceLandmark68Net (tfjs in node, in `env`) over the fixed inputs."""
     from PIL import Image
 
-    env = prepare_node_env(package, node_dir or scratch / "tfjs")
-    recorder = env / RECORDER.name
-    recorder.write_text(RECORDER.read_text())
     args = []
     for name in INPUTS:
         rgb = np.asarray(Image.open(TEST_DATA / name).convert("RGB"), np.uint8)
         path = scratch / (Path(name).stem + ".u8")
         rgb.tofile(path)
         args.append(f"{path}:{rgb.shape[0]}:{rgb.shape[1]}")
-    out = subprocess.run(["node", str(recorder), str(package), *args], cwd=env, check=True, capture_output=True, text=True)
-    result = json.loads(out.stdout[out.stdout.index("{"):])
-    for rec, name in zip(result["records"], INPUTS):
-        rec["input"] = name
-    REFERENCE.write_text(json.dumps(result) + "\n")
-    print(f"wrote {REFERENCE}: {result['runtime']}")
+    run_recorder(package, env, RECORDER, args, INPUTS, REFERENCE)
 
 
 def self_check() -> None:
@@ -93,10 +91,7 @@ def self_check() -> None:
 
     from fer.face.faceapi_landmarks import landmarks68
 
-    if not REFERENCE.is_file():
-        print("no recorded reference yet; run with --record-reference")
-        return
-    for rec in json.loads(REFERENCE.read_text())["records"]:
+    for rec in recorded(REFERENCE):
         rgb = np.asarray(Image.open(TEST_DATA / rec["input"]).convert("RGB"), np.uint8)
         pts = landmarks68(rgb, [np.array([0, 0, rgb.shape[1], rgb.shape[0]], float)])[0]
         err = np.abs(pts - np.asarray(rec["points"])).max()
@@ -104,19 +99,7 @@ def self_check() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--package-dir", type=Path, help="an unpacked @vladmandic/face-api package (skips npm pack)")
-    ap.add_argument("--record-reference", action="store_true", help="re-record tests/data/faceapi_landmarks_reference.json")
-    ap.add_argument("--node-dir", type=Path, help="a folder to install tfjs into (or where it already is)")
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        package = args.package_dir or npm_pack(PACKAGE, scratch)
-        convert(package)
-        if args.record_reference:
-            make_inputs()
-            record_reference(package, scratch, args.node_dir)
-    self_check()
+    converter_main(__doc__, REFERENCE, convert, make_inputs, record_reference, self_check)
 
 
 if __name__ == "__main__":

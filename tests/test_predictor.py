@@ -11,8 +11,8 @@ import pytest
 import fer
 from fer.errors import CheckpointError, InputError, ModelNotFoundError
 from fer.labels import CANONICAL_7
-from fer.models.base import REGION_NAMES
 from fer.predictor import FUSION_WHOLE, FacePrediction, Predictor, get_model
+from fer.regions import REGION_NAMES
 
 MODELS = ("faceapi_expression", "mini_xception_fer2013")
 

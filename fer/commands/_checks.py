@@ -38,13 +38,20 @@ def _short(path: Path) -> str:
     return text if len(text) <= 100 else text[:60] + "..." + text[-30:]
 
 
+def _nameable(path, option: str) -> Path | None:
+    """`path` as a Path the OS can name (None stays None); else one line saying why not."""
+    if path is None:
+        return None
+    path = Path(path)
+    problem = _os_problem(path)
+    if problem:
+        raise InputError(f"{option} {_short(path)}: the path {problem}")
+    return path
+
+
 def check_input_file(path, option: str) -> None:
     """An input file name the OS can open (not too long); existence is checked by the loader."""
-    if path is None:
-        return
-    problem = _os_problem(Path(path))
-    if problem:
-        raise InputError(f"{option} {_short(Path(path))}: the path {problem}")
+    _nameable(path, option)
 
 
 def _check_parent(path: Path, option: str, shown: Path | None = None) -> None:
@@ -67,12 +74,9 @@ def _check_parent(path: Path, option: str, shown: Path | None = None) -> None:
 
 def check_output_file(path, option: str, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> Path | None:
     """Refuse up front an output file that cannot be written: suffix, name length, parent folder."""
+    path = _nameable(path, option)
     if path is None:
         return None
-    path = Path(path)
-    problem = _os_problem(path)
-    if problem:
-        raise InputError(f"{option} {_short(path)}: the path {problem}")
     if path.is_dir():
         raise InputError(f"{option} {_short(path)} is a folder; give a file name")
     if path.suffix.lower() not in suffixes:
@@ -84,12 +88,9 @@ def check_output_file(path, option: str, suffixes: tuple[str, ...] = IMAGE_SUFFI
 
 def check_output_dir(path, option: str) -> Path | None:
     """Refuse up front an output folder that cannot be created or written."""
+    path = _nameable(path, option)
     if path is None:
         return None
-    path = Path(path)
-    problem = _os_problem(path)
-    if problem:
-        raise InputError(f"{option} {_short(path)}: the path {problem}")
     if path.exists() and not path.is_dir():
         raise InputError(f"{option} {_short(path)} exists and is not a folder")
     _check_parent(path / "x", option, shown=path)

@@ -124,7 +124,7 @@ def _detect_mtcnn(rgb: np.ndarray, min_face: float) -> list[Face]:
 def _fit68(landmarks5: np.ndarray) -> np.ndarray | None:
     try:
         from fer.face.landmarks68 import fit_landmarks68
-    except ImportError:  # the occlusion module's fitter is optional here
+    except ImportError:  # fer.face.landmarks68 is optional here: without it, faces carry no 68 points
         return None
     try:
         pts = np.asarray(fit_landmarks68(np.asarray(landmarks5, dtype=np.float64)), dtype=np.float64)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ import torch
 from torch import nn
 
 from fer.errors import CheckpointError, InputError
+from fer.once import load_once
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "faceapi_landmark68.safetensors"
 INPUT_SIZE = 112
@@ -128,18 +128,10 @@ def _normalise(batch: np.ndarray) -> torch.Tensor:
     return (x - torch.tensor(MEAN_RGB).view(1, 3, 1, 1)) / 255.0
 
 
-_MODEL: FaceApiLandmarkNet | None = None
-_LOCK = threading.Lock()
-
-
+@load_once
 def get_net() -> FaceApiLandmarkNet:
     """The process-wide landmark net with its weights, loaded once (thread-safe)."""
-    global _MODEL
-    if _MODEL is None:
-        with _LOCK:
-            if _MODEL is None:
-                _MODEL = FaceApiLandmarkNet().load_weights()
-    return _MODEL
+    return FaceApiLandmarkNet().load_weights()
 
 
 def landmarks68(rgb: np.ndarray, boxes) -> list[np.ndarray]:

@@ -21,7 +21,6 @@ by the border keep their proportions and their landmarks stay in the right place
 from __future__ import annotations
 
 import functools
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from fer.once import load_once
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "mtcnn.safetensors"
 
@@ -134,7 +135,7 @@ def _nms_min(boxes: np.ndarray, scores: np.ndarray, overlap: float) -> np.ndarra
     return np.asarray(keep, dtype=np.int64)
 
 
-def _square(boxes: torch.Tensor) -> torch.Tensor:
+def square_boxes(boxes: torch.Tensor) -> torch.Tensor:
     """Grow each box to a square around its centre (side = its longer side)."""
     w = boxes[:, 2] - boxes[:, 0]
     h = boxes[:, 3] - boxes[:, 1]
@@ -144,7 +145,7 @@ def _square(boxes: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.stack([x1, y1, x1 + side, y1 + side], 1), boxes[:, 4:]], 1)
 
 
-def _apply_offsets(boxes: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+def apply_offsets(boxes: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     """Box regression: shift each edge by offset × box size (inclusive pixel size, w = x2 - x1 + 1)."""
     w = boxes[:, 2] - boxes[:, 0] + 1
     h = boxes[:, 3] - boxes[:, 1] + 1
@@ -188,8 +189,19 @@ def _crops(img: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tensor:
     return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 
-def _normalise(x: torch.Tensor) -> torch.Tensor:
+def normalise(x: torch.Tensor) -> torch.Tensor:
+    """Pixel values 0..255 as the three networks take them: (x - 127.5) / 128."""
     return (x - 127.5) * 0.0078125
+
+
+def onet_points(boxes: torch.Tensor, marks: torch.Tensor) -> torch.Tensor:
+    """O-Net's 5 landmarks (N, 10: x then y, fractions of each box) -> (N, 5, 2) pixels. `boxes` are the
+    boxes O-Net saw (before its regression), 1-based inclusive."""
+    bw = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
+    bh = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
+    px = bw * marks[:, :5] + boxes[:, 0:1] - 1
+    py = bh * marks[:, 5:] + boxes[:, 1:2] - 1
+    return torch.stack([px, py], 2)
 
 
 class MTCNN(nn.Module):
@@ -257,7 +269,7 @@ class MTCNN(nn.Module):
         per_scale = []
         for s in scales:
             level = F.interpolate(img[None], size=(int(h * s + 1), int(w * s + 1)), mode="area")
-            offsets, probs = self.pnet(_normalise(level))
+            offsets, probs = self.pnet(normalise(level))
             ys, xs = torch.nonzero(probs[0, 1] >= threshold, as_tuple=True)
             if len(ys) == 0:
                 continue
@@ -276,42 +288,29 @@ class MTCNN(nn.Module):
         w_ = cand[:, 2] - cand[:, 0]  # stage-1 regression uses the exclusive size
         h_ = cand[:, 3] - cand[:, 1]
         boxes = cand[:, :4] + cand[:, 5:9] * torch.stack([w_, h_, w_, h_], 1)
-        return _square(torch.cat([boxes, cand[:, 4:5]], 1))
+        return square_boxes(torch.cat([boxes, cand[:, 4:5]], 1))
 
     def _stage2(self, img: np.ndarray, boxes: torch.Tensor, threshold: float) -> torch.Tensor:
-        offsets, probs = self.rnet(_normalise(_crops(img, boxes, 24)))
+        offsets, probs = self.rnet(normalise(_crops(img, boxes, 24)))
         keep = probs[:, 1] > threshold
         boxes = torch.cat([boxes[keep, :4], probs[keep, 1:2]], 1)
         offsets = offsets[keep]
         pick = _nms_union(boxes[:, :4], boxes[:, 4], 0.7)
-        return _square(_apply_offsets(boxes[pick], offsets[pick]))
+        return square_boxes(apply_offsets(boxes[pick], offsets[pick]))
 
     def _stage3(self, img: np.ndarray, boxes: torch.Tensor, threshold: float) -> Detections:
-        offsets, marks, probs = self.onet(_normalise(_crops(img, boxes, 48)))
+        offsets, marks, probs = self.onet(normalise(_crops(img, boxes, 48)))
         keep = probs[:, 1] > threshold
         boxes = torch.cat([boxes[keep, :4], probs[keep, 1:2]], 1)
         offsets, marks = offsets[keep], marks[keep]
-        # landmarks are fractions of the (pre-regression) box, in inclusive pixel units
-        bw = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
-        bh = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
-        px = bw * marks[:, :5] + boxes[:, 0:1] - 1
-        py = bh * marks[:, 5:] + boxes[:, 1:2] - 1
-        points = torch.stack([px, py], 2)
-        boxes = _apply_offsets(boxes, offsets)
+        points = onet_points(boxes, marks)  # fractions of the (pre-regression) box
+        boxes = apply_offsets(boxes, offsets)
         b, p = boxes.numpy(), points.numpy()
         pick = _nms_min(b[:, :4], b[:, 4], 0.7) if len(b) else np.zeros(0, np.int64)
         return Detections(b[pick, :4].astype(np.float32), b[pick, 4].astype(np.float32), p[pick].astype(np.float32))
 
 
-_MODEL: MTCNN | None = None
-_LOCK = threading.Lock()
-
-
+@load_once
 def get_mtcnn() -> MTCNN:
     """The process-wide MTCNN with its weights, loaded once (thread-safe)."""
-    global _MODEL
-    if _MODEL is None:
-        with _LOCK:
-            if _MODEL is None:
-                _MODEL = MTCNN().load_weights()
-    return _MODEL
+    return MTCNN().load_weights()

@@ -97,23 +97,21 @@ class FaceTracker:
 def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE) -> Face | None:
     """Re-fit `previous` (box + 5 landmarks) in a new frame with MTCNN's O-Net; None when lost."""
     from fer.face.detect import _fit68
-    from fer.face.mtcnn import _apply_offsets, _normalise, _square, get_mtcnn
+    from fer.face.mtcnn import apply_offsets, get_mtcnn, normalise, onet_points, square_boxes
 
     onet = get_mtcnn().onet
     x1, y1, x2, y2 = (float(v) for v in previous.box)
     cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, max(x2 - x1, y2 - y1) / 2
     boxes = torch.tensor([[cx - half * g, cy - half * g, cx + half * g, cy + half * g, 1.0] for g in GROW])
-    boxes = _square(boxes)
-    offsets, marks, probs = onet(_normalise(_square_crops(rgb, boxes, 48)))
+    boxes = square_boxes(boxes)
+    offsets, marks, probs = onet(normalise(_square_crops(rgb, boxes, 48)))
     best = int(torch.argmax(probs[:, 1]))
     score = float(probs[best, 1])
     if score < min_score:
         return None
     box = boxes[best : best + 1]
-    bw, bh = float(box[0, 2] - box[0, 0] + 1), float(box[0, 3] - box[0, 1] + 1)
-    m = marks[best].numpy()
-    points = np.stack([bw * m[:5] + float(box[0, 0]) - 1, bh * m[5:] + float(box[0, 1]) - 1], 1).astype(np.float64)
-    new_box = _apply_offsets(box, offsets[best : best + 1])[0, :4].numpy().astype(np.float64)
+    points = onet_points(box, marks[best : best + 1])[0].numpy().astype(np.float64)
+    new_box = apply_offsets(box, offsets[best : best + 1])[0, :4].numpy().astype(np.float64)
     return Face(box=new_box, score=score, landmarks=points, landmarks68=_fit68(points))
 
 

@@ -36,7 +36,6 @@ from torch import nn
 from fer.errors import FERError
 from fer.labels import class_names
 from fer.regions import (
-    REGION_NAMES,  # noqa: F401  (re-exported: the model contract's head order)
     Box,
     Slices,
     cells_to_pixels,

@@ -207,6 +207,38 @@ def resolve_params(spec: OccluderSpec, params: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+def pick(value, choices, rng: np.random.Generator, what: str = "colour", weights=None,
+         also: tuple[str, ...] = ("'random'",)) -> str:
+    """The name `value` among `choices` (a table's keys or a tuple of names); None or "random" draws one
+    (with `weights` when given). Anything else is an InputError listing the names and the `also` accepted."""
+    names = list(choices)
+    if value in (None, "random"):
+        if weights is None:
+            return names[int(rng.integers(0, len(names)))]
+        return names[int(rng.choice(len(names), p=np.asarray(weights) / np.sum(weights)))]
+    if value not in names:
+        alternatives = ", ".join([*names, *also[:-1]]) + " or " + also[-1]
+        raise InputError(f"unknown {what} {value!r}; choose one of: {alternatives}")
+    return value
+
+
+def pick_colour(value, table: dict, rng: np.random.Generator, what: str = "colour") -> np.ndarray:
+    """`pick` from a table of (r, g, b) colours, or an (r, g, b) tuple itself: float32 (3,)."""
+    if isinstance(value, (tuple, list)) and len(value) == 3:
+        return np.clip(np.asarray(value, np.float32), 0, 255)
+    name = pick(value, table, rng, what, also=("'random'", "an (r, g, b) tuple"))
+    return np.asarray(table[name], np.float32)
+
+
+def pick_side(value, rng: np.random.Generator) -> int:
+    """-1 (the image's left) or 1 (right) for "left" / "right"; None or "random" draws one."""
+    if value in (None, "random"):
+        return 1 if rng.random() < 0.5 else -1
+    if value in ("left", "right"):
+        return -1 if value == "left" else 1
+    raise InputError(f"side must be 'left', 'right' or 'random', got {value!r}")
+
+
 def check_severity(severity: float) -> float:
     try:
         s = float(severity)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer.errors import InputError
-from fer.occlusion.base import Layer, RenderContext, register
+from fer.occlusion.base import Layer, RenderContext, pick, register
 from fer.occlusion.render import Canvas, Painter, blur, fill_poly, smooth_curve, stroke, superellipse
 
 FRAME_COLOURS = {
@@ -31,15 +30,6 @@ def _lens(centre, half_w: float, half_h: float, power: float, side: int) -> np.n
     return np.stack([x, y], 1) + np.asarray(centre)
 
 
-def _pick(value, table, rng, what):
-    if value in (None, "random"):
-        keys = list(table)
-        return table[keys[int(rng.integers(0, len(keys)))]]
-    if value not in table:
-        raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(table)} or 'random'")
-    return table[value]
-
-
 def _glasses(ctx: RenderContext, sun: bool) -> Layer:
     geom, s, rng = ctx.geom, ctx.severity, ctx.rng
     canvas = Canvas(geom, (-1.5, 1.5, -0.85, 0.8))
@@ -49,12 +39,10 @@ def _glasses(ctx: RenderContext, sun: bool) -> Layer:
     if sun:
         half_w, half_h, power = 0.36 + 0.06 * s, 0.26 + 0.05 * s, 2.6
         rim = 0.05 + 0.02 * s
-        frame = _pick(ctx.params["frame"], FRAME_COLOURS, rng, "frame colour")
     else:
         half_w, half_h, power = 0.33 + 0.03 * s, 0.22 + 0.03 * s, 2.8
         rim = 0.016 + 0.016 * s
-        frame = _pick(ctx.params["frame"], FRAME_COLOURS, rng, "frame colour")
-    frame = np.asarray(frame, np.float32)
+    frame = np.asarray(FRAME_COLOURS[pick(ctx.params["frame"], FRAME_COLOURS, rng, "frame colour")], np.float32)
     painter = Painter(canvas.shape)
     lenses, lens_cov = [], np.zeros(canvas.shape, np.float32)
     for side, eye in ((-1, eyes[0]), (1, eyes[1])):
@@ -65,7 +53,7 @@ def _glasses(ctx: RenderContext, sun: bool) -> Layer:
     X, Y = canvas.grid()
     # lens body
     if sun:
-        tint = np.asarray(_pick(ctx.params["tint"], TINTS, rng, "tint"), np.float32)
+        tint = np.asarray(TINTS[pick(ctx.params["tint"], TINTS, rng, "tint")], np.float32)
         opacity = 0.7 + 0.25 * s
         grade = np.clip(opacity + 0.1 - 0.25 * (Y + half_h) / (2 * half_h), 0.35, 0.97)  # darker at the top
         painter.paint(lens_cov, tint, grade)

@@ -8,7 +8,8 @@ also draws the dark seams between touching fingers), knuckle creases and nails a
 colour is the skin tone sampled from the face (per image, so one rendered hand serves a batch),
 the outline is feathered and the hand casts a soft shadow on the face.
 
-Severity scales the hand (0.9..1.15) and moves it further over the face.
+Severity scales the hand (0.9..1.1 over the mouth, 0.9..1.15 elsewhere) and moves it further over
+the face.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import math
 
 import numpy as np
 
-from fer.errors import InputError
-from fer.occlusion.base import Layer, RenderContext, register
-from fer.occlusion.render import Canvas, blur, capsule, fill_poly, smooth_curve, stroke, value_noise
+from fer.occlusion.base import Layer, RenderContext, pick, pick_side, register
+from fer.occlusion.render import Canvas, blur, capsule, drop_shadow, fill_poly, smooth_curve, stroke, value_noise
 
-# index, middle, ring, little: knuckle position across the hand, width, length, spread (deg)
+# index, middle, ring, little: knuckle position across the hand (y), width, length, spread (deg) and
+# the knuckle's offset along the hand (dx, + towards the fingertips)
 _FINGERS = (
     (-0.49, 0.31, 1.12, -4.0, 0.00),
     (-0.17, 0.31, 1.26, -1.0, 0.05),
@@ -30,12 +31,19 @@ _FINGERS = (
 )
 
 
-class HandPose:
-    """Hand coordinates -> face frame: rotate by `angle` (deg), scale, mirror across the hand, move to `origin`."""
+def _rot(deg: float) -> np.ndarray:
+    a = math.radians(deg)
+    return np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
 
-    def __init__(self, origin, angle_deg: float, scale: float, mirror: bool = False):
-        a = math.radians(angle_deg)
-        self.rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) * scale
+
+class HandPose:
+    """Hand coordinates -> face frame: mirror across the hand (y -> -y), turn by `tilt_deg`, rotate by
+    `angle_deg` and scale, then move to `origin` (angles in degrees)."""
+
+    def __init__(self, origin, angle_deg: float, scale: float, mirror: bool = False, tilt_deg: float = 0.0):
+        self.rot = _rot(angle_deg) * scale
+        if tilt_deg:
+            self.rot = self.rot @ _rot(tilt_deg)
         self.mirror = mirror
         self.origin = np.asarray(origin, np.float64)
 
@@ -240,14 +248,6 @@ def _fist(hp: _HandPainter, pose: HandPose, scale: float, sleeve=None) -> None:
     hp.nail(pose(capsule(t1 - d * 0.15, t1 - d * 0.01, 0.1, 0.09, 10)), 0.012 * scale * hp.c.ppu)
 
 
-def _side(value, rng) -> int:
-    if value in (None, "random"):
-        return 1 if rng.random() < 0.5 else -1
-    if value in ("left", "right"):
-        return -1 if value == "left" else 1
-    raise InputError(f"side must be 'left', 'right' or 'random', got {value!r}")
-
-
 def _finish(ctx: RenderContext, canvas: Canvas, hp: _HandPainter) -> Layer:
     ppu = canvas.ppu
     alpha = blur(hp.alpha, max(0.5, 0.012 * ppu))  # feathered outline
@@ -258,9 +258,7 @@ def _finish(ctx: RenderContext, canvas: Canvas, hp: _HandPainter) -> Layer:
     tint = 255.0 * np.stack([shade**0.8 * 1.03, shade**1.0 * 0.97, shade**1.2 * 0.93], -1)
     detail = hp.detail * (hp.alpha > 0)[..., None]
     shift = max(1, int(round(0.07 * ppu)))
-    shadow = np.zeros_like(alpha)
-    shadow[shift:, shift // 2:] = alpha[:-shift, : alpha.shape[1] - shift // 2]
-    shadow = blur(shadow, 0.07 * ppu) * 0.35 * (1 - alpha)
+    shadow = drop_shadow(alpha, shift, shift // 2, 0.07 * ppu, 0.35)
     return canvas.to_layer(ctx.shape, alpha, rgb=detail, tint=tint, shadow=shadow)
 
 
@@ -268,90 +266,79 @@ def _sleeve(ctx: RenderContext):
     value = ctx.params["sleeve"]
     if value in (None, "none", False):
         return None
-    if value == "random":
-        keys = list(SLEEVE_COLOURS)
-        return SLEEVE_COLOURS[keys[int(ctx.rng.integers(0, len(keys)))]]
-    if value not in SLEEVE_COLOURS:
-        raise InputError(f"unknown sleeve {value!r}; choose one of: {', '.join(SLEEVE_COLOURS)}, 'random' or 'none'")
-    return SLEEVE_COLOURS[value]
+    return SLEEVE_COLOURS[pick(value, SLEEVE_COLOURS, ctx.rng, "sleeve", also=("'random'", "'none'"))]
 
 
-def _canvas(ctx: RenderContext) -> Canvas:
-    return Canvas(ctx.geom, (-3.8, 3.8, -2.4, 6.5), ppu=float(np.clip(ctx.geom.ipd, 24, 110)))
+def _start(ctx: RenderContext, gain: float) -> tuple[float, int, float, np.ndarray]:
+    """What every hand occluder places its hand from: severity, side (parameter `side`; -1 = the image's
+    left), the hand's scale 0.9 + gain * severity, and the 68 landmarks in the face frame."""
+    s = ctx.severity
+    side = pick_side(ctx.params["side"], ctx.rng)
+    return s, side, 0.9 + gain * s, ctx.geom.to_canon(ctx.geom.landmarks68)
 
 
-def _render(ctx: RenderContext, paint) -> Layer:
-    """A fresh canvas, `paint(hand_painter)` on it, then the shared skin shading and feathering."""
-    canvas = _canvas(ctx)
+def _render(ctx: RenderContext, pose: HandPose, scale: float, fist: bool = False, **hand) -> Layer:
+    """The hand at `pose` (an open hand with options `hand`, or a fist) in the sleeve of parameter `sleeve`,
+    painted on a fresh canvas, then the shared skin shading, feathering and cast shadow."""
+    canvas = Canvas(ctx.geom, (-3.8, 3.8, -2.4, 6.5), ppu=float(np.clip(ctx.geom.ipd, 24, 110)))
     hp = _HandPainter(canvas)
-    paint(hp)
+    sleeve = _sleeve(ctx)
+    if fist:
+        _fist(hp, pose, scale, sleeve=sleeve)
+    else:
+        _open_hand(hp, pose, scale, sleeve=sleeve, rng=ctx.rng, **hand)
     return _finish(ctx, canvas, hp)
 
 
-@register(
-    "hand_mouth", "hands",
+def _hand_occluder(name: str, description: str, severity: str):
+    """`register` with what the hand occluders share: the family, the skin tint and the side and sleeve parameters."""
+    return register(name, "hands", description, severity, uses_skin=True, side="random", sleeve="random")
+
+
+@_hand_occluder(
+    "hand_mouth",
     "a hand across the mouth, back of the hand to the camera, fingers pointing across the face",
     "hand scale 0.9..1.1 and height: at 1 the index finger covers the nostrils",
-    uses_skin=True, side="random", sleeve="random",
 )
 def hand_mouth(ctx: RenderContext) -> Layer:
-    s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
-    c = ctx.geom.to_canon(ctx.geom.landmarks68)
-    scale = 0.9 + 0.2 * s
+    s, side, scale, c = _start(ctx, 0.2)
     mouth = (c[48] + c[54]) / 2
     origin = np.array([mouth[0] + side * 0.5, mouth[1] + 0.14 - 0.1 * s])
-    pose = HandPose(origin, 180 if side > 0 else 0, scale, mirror=side > 0)
-    pose.rot = pose.rot @ _rot(side * 8)
-    return _render(ctx, lambda hp: _open_hand(hp, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0), sleeve=_sleeve(ctx), rng=ctx.rng))
+    pose = HandPose(origin, 180 if side > 0 else 0, scale, mirror=side > 0, tilt_deg=side * 8)
+    return _render(ctx, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0))
 
 
-def _rot(deg: float) -> np.ndarray:
-    a = math.radians(deg)
-    return np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-
-
-@register(
-    "hand_eye", "hands",
+@_hand_occluder(
+    "hand_eye",
     "a palm over one eye, fingers up over the forehead, wrist coming from below at the side",
     "hand scale 0.9..1.15; the palm moves from the outer eye (0) towards the nose (1)",
-    uses_skin=True, side="random", sleeve="random",
 )
 def hand_eye(ctx: RenderContext) -> Layer:
-    s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
-    scale = 0.9 + 0.25 * s
+    s, side, scale, _ = _start(ctx, 0.25)
     eye = ctx.geom.to_canon(ctx.geom.landmarks[:2])[0 if side < 0 else 1]
     origin = eye + np.array([side * (0.22 - 0.14 * s), -0.42])
     pose = HandPose(origin, -90 - side * 12, scale, mirror=side > 0)  # thumb on the outer side
-    return _render(ctx, lambda hp: _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng))
+    return _render(ctx, pose, scale, thumb=True)
 
 
-@register(
-    "hand_cheek", "hands",
+@_hand_occluder(
+    "hand_cheek",
     "a hand resting on one cheek, fingers up along the temple, palm on the jaw",
     "hand scale 0.9..1.15; the hand moves from the face's side (0) over the cheek (1)",
-    uses_skin=True, side="random", sleeve="random",
 )
 def hand_cheek(ctx: RenderContext) -> Layer:
-    s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
-    c = ctx.geom.to_canon(ctx.geom.landmarks68)
-    scale = 0.9 + 0.25 * s
+    s, side, scale, c = _start(ctx, 0.25)
     jaw = c[2] if side < 0 else c[14]
     origin = np.array([jaw[0] + side * (0.1 - 0.35 * s), 0.45])
-    pose = HandPose(origin, -90 + side * 18, scale, mirror=side > 0)
-    return _render(ctx, lambda hp: _open_hand(hp, pose, scale, thumb=True, sleeve=_sleeve(ctx), rng=ctx.rng))
+    return _render(ctx, HandPose(origin, -90 + side * 18, scale, mirror=side > 0), scale, thumb=True)
 
 
-@register(
-    "chin_rest", "hands",
+@_hand_occluder(
+    "chin_rest",
     "a loose fist under the chin (chin resting on the hand), forearm going down",
     "fist scale 0.9..1.15; the fist rises from under the chin (0) over the mouth (1)",
-    uses_skin=True, side="random", sleeve="random",
 )
 def chin_rest(ctx: RenderContext) -> Layer:
-    s, side = ctx.severity, _side(ctx.params["side"], ctx.rng)
-    c = ctx.geom.to_canon(ctx.geom.landmarks68)
-    scale = 0.9 + 0.25 * s
-    chin = c[8]
-    origin = np.array([chin[0] + side * 0.12, chin[1] + 0.05 - 0.55 * s])
-    pose = HandPose(origin, -90 + side * 8, scale, mirror=side < 0)
-    return _render(ctx, lambda hp: _fist(hp, pose, scale, sleeve=_sleeve(ctx)))
+    s, side, scale, c = _start(ctx, 0.25)
+    origin = np.array([c[8][0] + side * 0.12, c[8][1] + 0.05 - 0.55 * s])
+    return _render(ctx, HandPose(origin, -90 + side * 8, scale, mirror=side < 0), scale, fist=True)

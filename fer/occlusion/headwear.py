@@ -12,37 +12,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer.errors import InputError
-from fer.occlusion.base import Layer, RenderContext, register
+from fer.occlusion.base import Layer, RenderContext, pick_colour, register
+from fer.occlusion.knit import knit_shading, knit_start
 from fer.occlusion.render import (
     Canvas,
     Painter,
     blur,
     disc_pixels,
+    drop_shadow,
     fill_poly,
     skin_tone,
     smooth_curve,
     stroke,
-    value_noise,
     window_of,
 )
 
-KNIT_COLOURS = {
-    "red": (170, 36, 40), "navy": (36, 46, 84), "grey": (120, 120, 124), "mustard": (204, 156, 44),
-    "green": (46, 100, 70), "cream": (226, 214, 190), "black": (38, 38, 40),
-}
 _DEFAULT_HAIR = np.array([92.0, 64.0, 40.0], np.float32)
-
-
-def pick_colour(value, table: dict, rng, what: str = "colour") -> np.ndarray:
-    if value in (None, "random"):
-        keys = list(table)
-        return np.asarray(table[keys[int(rng.integers(0, len(keys)))]], np.float32)
-    if isinstance(value, (tuple, list)) and len(value) == 3:
-        return np.clip(np.asarray(value, np.float32), 0, 255)
-    if value not in table:
-        raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(table)}, 'random' or an (r, g, b) tuple")
-    return np.asarray(table[value], np.float32)
+HAIR_COLOURS = {"brown": (92, 64, 40), "black": (30, 26, 24), "blond": (196, 160, 100), "auburn": (130, 60, 34),
+                "grey": (150, 146, 140)}
 
 
 def hair_colour(ctx: RenderContext) -> np.ndarray:
@@ -72,9 +59,8 @@ def _brow_y(c68: np.ndarray) -> float:
 def fringe(ctx: RenderContext) -> Layer:
     geom, s, rng = ctx.geom, ctx.severity, ctx.rng
     c68 = geom.to_canon(geom.landmarks68)
-    base_col = hair_colour(ctx) if ctx.params["colour"] in (None, "auto") else pick_colour(
-        ctx.params["colour"], {"brown": (92, 64, 40), "black": (30, 26, 24), "blond": (196, 160, 100),
-                               "auburn": (130, 60, 34), "grey": (150, 146, 140)}, rng)
+    colour = ctx.params["colour"]
+    base_col = hair_colour(ctx) if colour in (None, "auto") else pick_colour(colour, HAIR_COLOURS, rng)
     canvas = Canvas(geom, (-1.5, 1.5, -1.9, 0.4))
     ppu = canvas.ppu
     brow = _brow_y(c68)
@@ -115,28 +101,8 @@ def fringe(ctx: RenderContext) -> Layer:
     sheen = np.exp(-((Y - (hairline + bottom) / 2) ** 2) / (2 * 0.08**2)) * painter.alpha
     painter.paint(sheen, np.clip(base_col * 1.6 + 30, 0, 255), 0.15)
     alpha = painter.alpha
-    shadow = np.zeros_like(alpha)
-    sh = max(1, int(0.05 * ppu))
-    shadow[sh:] = alpha[:-sh]
-    shadow = blur(shadow, 0.05 * ppu) * 0.35 * (1 - alpha)
+    shadow = drop_shadow(alpha, max(1, int(0.05 * ppu)), 0, 0.05 * ppu, 0.35)
     return canvas.to_layer(ctx.shape, alpha, painter.rgb(), shadow=shadow)
-
-
-def _knit(X: np.ndarray, Y: np.ndarray, ppu: float, rng, rib: bool, col_w: float = 0.07) -> np.ndarray:
-    """Knit shading: vertical ribs (cuff) or rows of V stitches (crown), plus fibre noise.
-
-    The stitch period is kept at >= 4 canvas pixels so that warping the canvas does not alias it.
-    """
-    col_w = max(col_w, 4.0 / ppu)
-    phase = (X / col_w) % 1.0
-    if rib:
-        pattern = 0.78 + 0.22 * np.sin(np.pi * phase) ** 0.7
-    else:
-        row_h = 0.06
-        v = ((Y / row_h) + np.abs(phase - 0.5) * 1.2) % 1.0
-        pattern = 0.8 + 0.2 * np.sin(np.pi * v) * np.sin(np.pi * phase) ** 0.5
-    noise = value_noise(X.shape, max(1.0, 0.02 * ppu), rng)
-    return blur((pattern * (0.94 + 0.12 * noise)).astype(np.float32), 0.6)
 
 
 @register(
@@ -146,16 +112,12 @@ def _knit(X: np.ndarray, Y: np.ndarray, ppu: float, rng, rib: bool, col_w: float
     colour="random",
 )
 def beanie(ctx: RenderContext) -> Layer:
-    geom, s, rng = ctx.geom, ctx.severity, ctx.rng
-    c68 = geom.to_canon(geom.landmarks68)
-    colour = pick_colour(ctx.params["colour"], KNIT_COLOURS, rng)
-    canvas = Canvas(geom, (-1.6, 1.6, -3.0, 0.5))
+    s, rng = ctx.severity, ctx.rng
+    c68, colour, canvas, X, Y = knit_start(ctx, (-1.6, 1.6, -3.0, 0.5))
     ppu = canvas.ppu
-    brow = _brow_y(c68)
-    lower = brow - 0.42 + 0.5 * s
+    lower = _brow_y(c68) - 0.42 + 0.5 * s
     half_w = 0.5 * (c68[16, 0] - c68[0, 0]) + 0.3
     cuff_h = 0.38
-    X, Y = canvas.grid()
     # lower edge curves up slightly at the sides (the hat wraps the head)
     edge = lower - 0.18 * (X / half_w) ** 2
     cuff_top = edge - cuff_h
@@ -166,14 +128,11 @@ def beanie(ctx: RenderContext) -> Layer:
     cov = blur(fill_poly(canvas.shape, [canvas.px(outline)]), 0.01 * ppu)
     in_cuff = (Y > cuff_top).astype(np.float32)
     in_cuff = blur(in_cuff, 0.01 * ppu)
-    knit = in_cuff * _knit(X, Y, ppu, rng, rib=True) + (1 - in_cuff) * _knit(X, Y, ppu, rng, rib=False)
+    knit = in_cuff * knit_shading(X, Y, ppu, rng, rib=True) + (1 - in_cuff) * knit_shading(X, Y, ppu, rng, rib=False)
     cyl = 0.62 + 0.38 * np.sqrt(np.clip(1 - (X / (half_w * 1.05)) ** 2, 0, 1))
     fold = 1 - 0.3 * np.exp(-((Y - cuff_top) ** 2) / (2 * 0.025**2))  # the shadow line of the folded cuff
     dome = 1 - 0.25 * np.clip((cuff_top - Y - 0.2) / 1.6, 0, 1)  # the crown turns away from the camera
     rgb = colour[None, None, :] * (knit * cyl * fold * dome)[..., None]
     rgb = np.clip(rgb, 0, 255).astype(np.float32)
-    shadow = np.zeros_like(cov)
-    sh = max(1, int(0.06 * ppu))
-    shadow[sh:] = cov[:-sh]
-    shadow = blur(shadow, 0.06 * ppu) * 0.4 * (1 - cov)
+    shadow = drop_shadow(cov, max(1, int(0.06 * ppu)), 0, 0.06 * ppu, 0.4)
     return canvas.to_layer(ctx.shape, cov, rgb, shadow=shadow)

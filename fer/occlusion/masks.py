@@ -20,8 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer.errors import InputError
-from fer.occlusion.base import Layer, RenderContext, register
+from fer.occlusion.base import Layer, RenderContext, pick, register
 from fer.occlusion.render import blur, fill_poly, grid_triangles, mesh_warp, relative_lighting, smooth_curve, stroke
 
 TEXTURE_COLOURS = ("white", "blue", "green", "black")
@@ -210,33 +209,26 @@ def _render_mask(ctx: RenderContext, tex: np.ndarray, kind: str) -> Layer:
     return Layer(x0, y0, alpha.astype(np.float32), np.clip(rgb, 0, 255).astype(np.float32))
 
 
-def _pick(value, choices, rng, weights=None, what="colour"):
-    if value in (None, "random"):
-        p = None if weights is None else np.asarray(weights) / np.sum(weights)
-        return choices[int(rng.choice(len(choices), p=p))]
-    if value not in choices:
-        raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(choices)} or 'random'")
-    return value
+def _mask_occluder(name: str, description: str):
+    """`register` with what the masks share: the family, what severity does, the colour and ear-loop parameters."""
+    return register(name, "masks", description, "the top edge rises from the lower nose (0) to the upper nose bridge (1)",
+                    colour="random", ear_loops=True)
 
 
-@register(
-    "surgical_mask", "masks",
+@_mask_occluder(
+    "surgical_mask",
     "a pleated surgical mask (real photo texture from insightface) over nose, mouth and chin",
-    "the top edge rises from the lower nose (0) to the upper nose bridge (1)",
-    colour="random", ear_loops=True,
 )
 def surgical_mask(ctx: RenderContext) -> Layer:
-    colour = _pick(ctx.params["colour"], ("blue", "white", "green", "black"), ctx.rng, (5, 3, 2, 1))
+    colour = pick(ctx.params["colour"], ("blue", "white", "green", "black"), ctx.rng, weights=(5, 3, 2, 1))
     tex, _ = load_texture(colour)
     return _render_mask(ctx, tex, "surgical")
 
 
-@register(
-    "cloth_mask", "masks",
+@_mask_occluder(
+    "cloth_mask",
     "a contoured fabric mask with a centre seam (weave from insightface's black mask photo, dyed)",
-    "the top edge rises from the lower nose (0) to the upper nose bridge (1)",
-    colour="random", ear_loops=True,
 )
 def cloth_mask(ctx: RenderContext) -> Layer:
-    colour = _pick(ctx.params["colour"], tuple(CLOTH_COLOURS), ctx.rng)
+    colour = pick(ctx.params["colour"], CLOTH_COLOURS, ctx.rng)
     return _render_mask(ctx, _cloth_texture(colour), "cloth")

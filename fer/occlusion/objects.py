@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer.occlusion.base import Layer, RenderContext, register
-from fer.occlusion.hands import _side
-from fer.occlusion.headwear import pick_colour
-from fer.occlusion.render import Canvas, Painter, blur, capsule, ellipse_poly, fill_poly, stroke
+from fer.occlusion.base import Layer, RenderContext, pick_colour, pick_side, register
+from fer.occlusion.render import Canvas, Painter, blur, capsule, drop_shadow, ellipse_poly, fill_poly, stroke
 
 _LIGHT = np.array([-0.45, -0.6, 0.66])
 _LIGHT = _LIGHT / np.linalg.norm(_LIGHT)
@@ -27,9 +25,7 @@ def _cylinder_shade(X, centre_x, radius):
 
 def _shadow_of(alpha, ppu):
     sh = max(1, int(0.06 * ppu))
-    shadow = np.zeros_like(alpha)
-    shadow[sh:, sh:] = alpha[:-sh, :-sh]
-    return blur(shadow, 0.07 * ppu) * 0.35 * (1 - alpha)
+    return drop_shadow(alpha, sh, sh, 0.07 * ppu, 0.35)
 
 
 @register(
@@ -40,7 +36,7 @@ def _shadow_of(alpha, ppu):
 )
 def microphone(ctx: RenderContext) -> Layer:
     geom, s = ctx.geom, ctx.severity
-    side = _side(ctx.params["side"], ctx.rng)
+    side = pick_side(ctx.params["side"], ctx.rng)
     c68 = geom.to_canon(geom.landmarks68)
     mouth = (c68[48] + c68[54]) / 2
     r = 0.28 + 0.08 * s
@@ -93,7 +89,7 @@ MUG_COLOURS = {"white": (236, 234, 228), "red": (180, 40, 40), "blue": (40, 80, 
 )
 def cup(ctx: RenderContext) -> Layer:
     geom, s, rng = ctx.geom, ctx.severity, ctx.rng
-    side = _side(ctx.params["side"], rng)
+    side = pick_side(ctx.params["side"], rng)
     colour = pick_colour(ctx.params["colour"], MUG_COLOURS, rng)
     c68 = geom.to_canon(geom.landmarks68)
     mouth = (c68[48] + c68[54]) / 2

@@ -108,6 +108,15 @@ def value_noise(shape: tuple[int, int], scale: float, rng: np.random.Generator) 
     return np.clip(cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC), 0, 1)
 
 
+def drop_shadow(alpha: np.ndarray, dy: int, dx: int, sigma: float, strength: float) -> np.ndarray:
+    """The soft shadow a layer of coverage `alpha` casts: moved `dy` pixels down and `dx` right, blurred by
+    `sigma`, `strength` dark at most, and only where the layer itself does not cover."""
+    h, w = alpha.shape
+    shadow = np.zeros_like(alpha)
+    shadow[dy:, dx:] = alpha[: h - dy, : w - dx]
+    return blur(shadow, sigma) * strength * (1 - alpha)
+
+
 class Painter:
     """Paints colours 'over' each other with coverage maps (premultiplied alpha), on one plane."""
 

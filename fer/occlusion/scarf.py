@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from fer.occlusion.base import Layer, RenderContext, register
-from fer.occlusion.headwear import KNIT_COLOURS, _knit, pick_colour
-from fer.occlusion.render import Canvas, blur, fill_poly, relative_lighting
+from fer.occlusion.knit import knit_shading, knit_start
+from fer.occlusion.render import blur, fill_poly, relative_lighting
 
 
 @register(
@@ -21,12 +21,9 @@ from fer.occlusion.render import Canvas, blur, fill_poly, relative_lighting
     colour="random",
 )
 def scarf(ctx: RenderContext) -> Layer:
-    geom, s, rng = ctx.geom, ctx.severity, ctx.rng
-    c68 = geom.to_canon(geom.landmarks68)
-    colour = pick_colour(ctx.params["colour"], KNIT_COLOURS, rng)
-    canvas = Canvas(geom, (-2.1, 2.1, 0.3, 3.4))
+    s, rng = ctx.severity, ctx.rng
+    c68, colour, canvas, X, Y = knit_start(ctx, (-2.1, 2.1, 0.3, 3.4))
     ppu = canvas.ppu
-    X, Y = canvas.grid()
     chin_y, nose_y = c68[8, 1], c68[33, 1]
     y_top = chin_y - 0.2 - (chin_y - 0.2 - (nose_y - 0.05)) * s
     half_w = 0.5 * (c68[16, 0] - c68[0, 0]) + 0.35
@@ -49,9 +46,9 @@ def scarf(ctx: RenderContext) -> Layer:
     wraps = 0.7 + 0.3 * np.sin(np.pi * frac) ** 0.6
     roll = np.exp(-((depth - 0.08) ** 2) / (2 * 0.05**2))  # the rolled top edge catches the light
     cyl = 0.62 + 0.38 * np.sqrt(np.clip(1 - (X / (half_w + 0.5)) ** 2, 0, 1))
-    shade = _knit(X, Y, ppu, rng, rib=False, col_w=0.1) * cyl * wraps * (1 + 0.15 * roll)
+    shade = knit_shading(X, Y, ppu, rng, rib=False, col_w=0.1) * cyl * wraps * (1 + 0.15 * roll)
     shade = blur(shade.astype(np.float32), 0.5)
     layer = canvas.to_layer(ctx.shape, cov, np.clip(colour[None, None, :] * shade[..., None], 0, 255))
-    light = relative_lighting(ctx.image, geom, layer.x0, layer.y0, layer.shape, strength=0.4)
+    light = relative_lighting(ctx.image, ctx.geom, layer.x0, layer.y0, layer.shape, strength=0.4)
     layer.rgb = np.clip(layer.rgb * light[..., None], 0, 255)
     return layer

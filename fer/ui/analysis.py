@@ -2,7 +2,7 @@
 
 No Gradio here: `analyse()` takes a decoded photo, a loaded predictor and an occlusion request,
 and returns arrays, predictions and images that the callbacks hand to the components.
-Chain (DESIGN.md): detect → (occlude the photo, placed from the face's real landmarks) → cut the
+Chain: detect → (occlude the photo, placed from the face's real landmarks) → cut the
 clean and the occluded photo with the same detection by the model's own crop recipe
 (`Predictor.predict_face`) → model → Grad-CAM++ on what the model saw.
 """
