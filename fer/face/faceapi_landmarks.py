@@ -145,4 +145,6 @@ def landmarks68(rgb: np.ndarray, boxes) -> list[np.ndarray]:
     return [to_photo(r, c) for r, c in zip(rel, crops)]
 
 
-__all__ = ["INPUT_SIZE", "WEIGHTS_PATH", "FaceApiLandmarkNet", "crop_box", "get_net", "landmarks68", "net_input", "to_photo"]
+__all__ = [
+    "INPUT_SIZE", "WEIGHTS_PATH", "FaceApiLandmarkNet", "crop_box", "get_net", "landmarks68", "net_input", "to_photo",
+]

@@ -158,4 +158,6 @@ def fit_landmarks68(landmarks5: np.ndarray) -> np.ndarray:
     return placed + field
 
 
-__all__ = ["MEAN_SHAPE_68", "MEAN_SHAPE_5", "estimate_sin_yaw", "fit_landmarks68", "similarity_fit", "summary5", "yawed_shape"]
+__all__ = [
+    "MEAN_SHAPE_68", "MEAN_SHAPE_5", "estimate_sin_yaw", "fit_landmarks68", "similarity_fit", "summary5", "yawed_shape",
+]

@@ -107,4 +107,5 @@ def region_block(ctx: RenderContext) -> Layer:
     cx, cy = (qx1 + qx2) / 2, (qy1 + qy2) / 2
     hw, hh = (qx2 - qx1) * side / 2, (qy2 - qy1) * side / 2
     # round inwards so the block never spills into a neighbouring region
-    return _rect_layer(ctx, np.ceil(cx - hw), np.ceil(cy - hh), np.floor(cx + hw), np.floor(cy + hh), ctx.params["fill"])
+    return _rect_layer(ctx, np.ceil(cx - hw), np.ceil(cy - hh), np.floor(cx + hw), np.floor(cy + hh),
+                       ctx.params["fill"])

@@ -77,7 +77,8 @@ def _glasses(ctx: RenderContext, sun: bool) -> Layer:
         rims = np.maximum(rims, stroke(canvas.shape, canvas.px(top - [0, rim * 0.3]), rim_px * 1.4))
     inner_l, inner_r = lenses[0][np.argmax(lenses[0][:, 0])], lenses[1][np.argmin(lenses[1][:, 0])]
     bridge_y = min(inner_l[1], inner_r[1]) - 0.06
-    bridge = smooth_curve(np.array([inner_l + [0, -0.05], [0.5 * (inner_l[0] + inner_r[0]), bridge_y], inner_r + [0, -0.05]]), 24)
+    bridge_mid = [0.5 * (inner_l[0] + inner_r[0]), bridge_y]
+    bridge = smooth_curve(np.array([inner_l + [0, -0.05], bridge_mid, inner_r + [0, -0.05]]), 24)
     rims = np.maximum(rims, stroke(canvas.shape, canvas.px(bridge), rim_px * 0.9))
     for side, outline, jaw in ((-1, lenses[0], c68[0]), (1, lenses[1], c68[16])):
         outer = outline[np.argmax(side * outline[:, 0])]

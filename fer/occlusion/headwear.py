@@ -124,7 +124,8 @@ def beanie(ctx: RenderContext) -> Layer:
     crown = smooth_curve(np.array([[-half_w, lower - 0.1], [-half_w * 1.04, lower - 0.7], [-half_w * 0.85, lower - 1.5],
                                    [0, lower - 1.95], [half_w * 0.85, lower - 1.5], [half_w * 1.04, lower - 0.7],
                                    [half_w, lower - 0.1]]), 60)
-    outline = np.vstack([crown, smooth_curve(np.array([[half_w, lower - 0.18], [0, lower], [-half_w, lower - 0.18]]), 30)])
+    brim = smooth_curve(np.array([[half_w, lower - 0.18], [0, lower], [-half_w, lower - 0.18]]), 30)
+    outline = np.vstack([crown, brim])
     cov = blur(fill_poly(canvas.shape, [canvas.px(outline)]), 0.01 * ppu)
     in_cuff = (Y > cuff_top).astype(np.float32)
     in_cuff = blur(in_cuff, 0.01 * ppu)

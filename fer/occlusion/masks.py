@@ -201,7 +201,8 @@ def _render_mask(ctx: RenderContext, tex: np.ndarray, kind: str) -> Layer:
             for row in (0, -1):
                 a = m[row, col_idx]
                 mid = (a + ear) / 2 + np.array([side * 0.04, -0.04]) * geom.ipd
-                loops = np.maximum(loops, stroke(shape, smooth_curve(np.array([a, mid, ear]), 16), max(1.0, 0.025 * geom.ipd)))
+                loop = smooth_curve(np.array([a, mid, ear]), 16)
+                loops = np.maximum(loops, stroke(shape, loop, max(1.0, 0.025 * geom.ipd)))
         loops *= 0.9
         rgb = rgb * (1 - loops[..., None]) + loop_col * (loops[..., None]) * light[..., None]
         alpha = np.maximum(alpha, loops)
@@ -211,8 +212,8 @@ def _render_mask(ctx: RenderContext, tex: np.ndarray, kind: str) -> Layer:
 
 def _mask_occluder(name: str, description: str):
     """`register` with what the masks share: the family, what severity does, the colour and ear-loop parameters."""
-    return register(name, "masks", description, "the top edge rises from the lower nose (0) to the upper nose bridge (1)",
-                    colour="random", ear_loops=True)
+    severity = "the top edge rises from the lower nose (0) to the upper nose bridge (1)"
+    return register(name, "masks", description, severity, colour="random", ear_loops=True)
 
 
 @_mask_occluder(

@@ -69,10 +69,12 @@ def microphone(ctx: RenderContext) -> Layer:
     wires = np.maximum(np.abs(np.sin(u * np.pi)) < 0.35, np.abs(np.sin(v * np.pi)) < 0.35).astype(np.float32)
     wires = blur(wires, 0.4)
     base = 55 + 150 * lam
-    col = (base * (0.45 + 0.55 * wires))[..., None] * np.array([1.0, 1.0, 1.03]) + 140 * spec_b[..., None] * wires[..., None]
+    col = ((base * (0.45 + 0.55 * wires))[..., None] * np.array([1.0, 1.0, 1.03])
+           + 140 * spec_b[..., None] * wires[..., None])
     ball = fill_poly(canvas.shape, [canvas.px(ellipse_poly(centre, (r, r), n=64))])
     painter.paint(ball, np.clip(col, 0, 255))
-    painter.paint(stroke(canvas.shape, canvas.px(ellipse_poly(centre, (r, r), n=64)), max(1.0, 0.02 * ppu), True), (60, 60, 64), 0.6)
+    ball_edge = stroke(canvas.shape, canvas.px(ellipse_poly(centre, (r, r), n=64)), max(1.0, 0.02 * ppu), True)
+    painter.paint(ball_edge, (60, 60, 64), 0.6)
     alpha = blur(painter.alpha, 0.4)
     return canvas.to_layer(ctx.shape, alpha, painter.rgb(), shadow=_shadow_of(alpha, ppu))
 
@@ -108,7 +110,8 @@ def cup(ctx: RenderContext) -> Layer:
     hx = cx + side * half
     handle_outer = ellipse_poly((hx + side * 0.05, top + height * 0.45), (half * 0.45, height * 0.3), n=40)
     handle_inner = ellipse_poly((hx + side * 0.05, top + height * 0.45), (half * 0.25, height * 0.18), n=40)
-    hcov = np.clip(fill_poly(canvas.shape, [canvas.px(handle_outer)]) - fill_poly(canvas.shape, [canvas.px(handle_inner)]), 0, 1)
+    hcov = np.clip(fill_poly(canvas.shape, [canvas.px(handle_outer)]) - fill_poly(canvas.shape, [canvas.px(handle_inner)]),
+                   0, 1)
     shade_h, spec_h = _cylinder_shade(X, hx + side * 0.05, half * 0.45)
     painter.paint(hcov, colour[None, None, :] * shade_h[..., None] * 0.9 + 120 * spec_h[..., None])
     bcov = fill_poly(canvas.shape, [canvas.px(body)])

@@ -91,7 +91,8 @@ def smooth_curve(pts, n: int = 64) -> np.ndarray:
     i = np.minimum(ts.astype(int), seg - 1)
     t = (ts - i)[:, None]
     p0, p1, p2, p3 = ext[i], ext[i + 1], ext[i + 2], ext[i + 3]
-    return 0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
+    return 0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+                  + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
 
 
 def blur(a: np.ndarray, sigma: float) -> np.ndarray:
