@@ -17,6 +17,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REFERENCE = "faceapi_expression (pretrained reference)"
 MASK = "surgical_mask"
 
@@ -52,7 +53,7 @@ def test_server_lists_every_endpoint(client, app_server):
     names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
     assert {
         "/predict", "/analyse", "/analyse_upload", "/analyse_example", "/analyse_face",
-        "/model_info", "/model_info_on_load", "/placements", "/sweep", "/sensitivity", "/live_frame",
+        "/model_info", "/model_info_on_load", "/placements", "/sweep", "/sensitivity", "/live_frame", "/compare",
     } <= names
     assert app_server.ready_after_s is not None
 
@@ -153,6 +154,32 @@ def test_face_numbers_follow_one_rule_on_every_endpoint(client, photo_path):
             assert "Traceback" not in str(info.value) and "Something went wrong" not in str(info.value)
 
 
+def test_compare_endpoint(client, photo_path):
+    """/compare: two reference models (different crops: 112 px RGB and 64 px grey) on the same masked face."""
+    other = "mini_xception_fer2013 (pretrained reference)"
+    out = client.predict(_editor(photo_path), REFERENCE, other, MASK, None, 0.6, 0, "as drawn", None,
+                         api_name="/compare")
+    label_a, label_b, cams_a, cams_b, table, summary, details = out
+    assert label_a["label"] == details["a"]["occluded"]["label"]
+    assert label_b["label"] == details["b"]["occluded"]["label"]
+    assert [c["caption"] for c in cams_a][:2] == ["input 112×112", f"fused: {label_a['label']}"]
+    assert cams_b[0]["caption"] == "input 64×64" and len(cams_a) == len(cams_b) == 6
+    assert all(Path(c["image"]).is_file() and Path(c["image"]).name.startswith("face1-model") for c in cams_a + cams_b)
+    assert table["headers"] == ["head", "A vote", "A P(vote)", "B vote", "B P(vote)", "change"]
+    assert [row[0] for row in table["data"]] == ["fused", "top-left", "top-right", "bottom-left", "bottom-right"]
+    assert table["data"][0][1] == label_a["label"] and table["data"][0][3] == label_b["label"]
+    assert MASK in summary and "without the occluder: happiness" in summary
+    assert details["a"]["model"] == REFERENCE and details["b"]["model"] == other
+    with pytest.raises(Exception) as info:
+        client.predict(_editor(photo_path), REFERENCE, other, "none", None, 0.6, 0, "as drawn", "face 3",
+                       api_name="/compare")
+    assert "Face 3: the image has 1 face(s), numbered 1 (largest first)" in str(info.value)
+    with pytest.raises(Exception) as info:
+        client.predict(_editor(photo_path), REFERENCE, "no such model", "none", None, 0.6, 0, "as drawn", None,
+                       api_name="/compare")
+    assert "no such model" in str(info.value) and "Traceback" not in str(info.value)
+
+
 def test_bad_input_is_a_plain_message_and_server_survives(client, app_server, tmp_path):
     from gradio_client import handle_file
 
@@ -235,6 +262,44 @@ def test_browser_upload_mask_and_read_results(app_server, photo_path):
     assert all("agrees" in t for t in heads)
     assert len(loaded) >= 5 and all(w and w > 0 for w in loaded)
     assert (ARTIFACTS / "demo.png").stat().st_size > 10_000
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="/usr/bin/chromium is absent")
+def test_browser_compare_two_models(app_server, photo_path):
+    """Open the comparison, run it with a mask, read the table from the page; screenshot artifacts/compare.png."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app_server.url)
+            page.wait_for_selector("#fer-run", timeout=60_000)
+            page.wait_for_timeout(1000)
+            page.locator("#fer-editor input[type=file]").first.set_input_files(photo_path)
+            page.locator("#fer-occluder input").first.click()
+            page.locator("[role=option]", has_text=MASK).first.click()
+            page.locator("#fer-compare").get_by_text("Compare with a second model").first.click()
+            page.locator("#fer-compare-run").click()
+            page.wait_for_function(
+                "() => (document.querySelector('#fer-compare-summary')?.innerText || '').includes('fused decisions')",
+                timeout=120_000,
+            )
+            page.wait_for_selector("#fer-compare-cams-b img", timeout=30_000)
+            page.wait_for_timeout(1000)
+            summary = page.locator("#fer-compare-summary").inner_text()
+            table = page.locator("#fer-compare-table").inner_text()
+            images = page.locator("#fer-compare-cams-a img, #fer-compare-cams-b img")
+            loaded = [images.nth(i).evaluate("img => img.complete && img.naturalWidth") for i in range(images.count())]
+            page.locator("#fer-compare").screenshot(path=str(ARTIFACTS / "compare.png"))
+        finally:
+            browser.close()
+    assert MASK in summary and "mini_xception_fer2013" in summary  # B defaults to the other trained model
+    assert all(head in table for head in ("fused", "top-left", "top-right", "bottom-left", "bottom-right"))
+    assert len(loaded) == 12 and all(w and w > 0 for w in loaded)
+    assert (ARTIFACTS / "compare.png").stat().st_size > 10_000
 
 
 def test_synthfer_lab_endpoint(client):

@@ -9,6 +9,8 @@ API endpoints (for `gradio_client`):
   /sweep        editor, model, face, seed -> plot, table, note
   /sensitivity  editor, model, face, patch, stride, fill -> gallery, note
   /live_frame   image file, model, occluder, severity -> annotated frame, fused label, details (head votes)
+  /compare      editor, model A, model B, occluder, placement, severity, seed, drawing fill, face ->
+                A label, B label, A gallery, B gallery, head-by-head table, summary, details (fer.ui.compare_panel)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import gradio as gr
 
 from fer.ui.analysis import AS_DRAWN
 from fer.ui.callbacks import DemoActions, user_errors
+from fer.ui.compare_panel import build_compare_panel
 from fer.ui.editor import PhotoEditor
 from fer.ui.live import build_live_tab
 from fer.ui.models import ModelBank, ModelChoice
@@ -121,6 +124,8 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                     elem_id="fer-cams",
                     scale=1,
                 )
+            compare_inputs = [editor, model, kind, placement, severity, seed, drawing_fill, face]
+            build_compare_panel(actions, labels, default.label, compare_inputs, user_errors)
         with gr.Tab("Robustness", id="robustness"):
             gr.Markdown(
                 "Uses the photo, model, face and seed of the first tab. **Sweep** applies every occluder at several "
