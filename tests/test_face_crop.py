@@ -91,7 +91,10 @@ def test_every_recipe_gives_maps_consistent_with_its_crop(recipe, astronaut):
     warped = cv2.warpAffine(astronaut, a.matrix, (96, 96))
     if recipe == "fer_box":
         warped = np.repeat(cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
-    assert np.abs(warped.astype(float) - a.image).mean() < 4  # the matrix says where each crop pixel came from
+    # the matrix says where each crop pixel came from (faceapi's square padding is zeros, not photo: left out)
+    from_photo = cut(np.full_like(astronaut, 255), face, spec, size=96).image[..., 0] > 127
+    assert from_photo.mean() > 0.6
+    assert np.abs(warped.astype(float) - a.image)[from_photo].mean() < 4
     # the eyes land inside the crop, above the mouth
     assert (a.landmarks > 0).all() and (a.landmarks < 96).all() and a.landmarks[0, 1] < a.landmarks[3, 1]
 

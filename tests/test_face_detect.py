@@ -152,13 +152,50 @@ def test_large_photo_is_detected_at_reduced_size(astronaut):
     assert np.linalg.norm(faces[0].landmarks / 2 - ASTRONAUT_5, axis=1).max() <= TOLERANCE
 
 
-def test_landmarks68_filled_when_fitter_present(astronaut_faces):
+@pytest.mark.parametrize("source", ["net", "fit"])
+def test_landmarks68_on_the_eyes(astronaut, astronaut_faces, source):
     pytest.importorskip("fer.face.landmarks68")
-    f = astronaut_faces[0]
+    f = astronaut_faces[0] if source == "net" else detect(astronaut, landmarks68="fit")[0]
     assert f.landmarks68 is not None and f.landmarks68.shape == (68, 2)
     # iBUG order: points 36-41 are the image-left eye, 42-47 the image-right eye
-    assert np.linalg.norm(f.landmarks68[36:42].mean(0) - f.landmarks[0]) < TOLERANCE
-    assert np.linalg.norm(f.landmarks68[42:48].mean(0) - f.landmarks[1]) < TOLERANCE
+    assert np.linalg.norm(f.landmarks68[36:42].mean(0) - ASTRONAUT_5[0]) < TOLERANCE
+    assert np.linalg.norm(f.landmarks68[42:48].mean(0) - ASTRONAUT_5[1]) < TOLERANCE
+
+
+def test_default_landmarks68_are_the_nets_not_the_mean_shape(astronaut, astronaut_faces):
+    from fer.face import faceapi_landmarks as fl
+    from fer.face.landmarks68 import fit_landmarks68
+
+    f = astronaut_faces[0]
+    net = fl.for_detections(astronaut, [f.box])[0]
+    assert np.allclose(f.landmarks68, net)
+    fit = fit_landmarks68(f.landmarks)
+    iod = np.linalg.norm(ASTRONAUT_5[1] - ASTRONAUT_5[0])
+    assert np.linalg.norm(f.landmarks68 - fit, axis=1).mean() > 0.02 * iod  # a different shape, not a copy
+
+
+def test_landmarks68_falls_back_to_the_fit_without_the_nets_weights(astronaut, monkeypatch):
+    import importlib
+
+    from fer.errors import CheckpointError
+    from fer.face import faceapi_landmarks as fl
+    from fer.face.landmarks68 import fit_landmarks68
+
+    def missing(*args, **kwargs):
+        raise CheckpointError("face-api landmark weights x.safetensors could not be loaded: absent")
+
+    detect_module = importlib.import_module("fer.face.detect")
+    half = np.ascontiguousarray(astronaut[:256, 128:384])
+    monkeypatch.setattr(fl, "for_detections", missing)
+    monkeypatch.setattr(detect_module, "_NET_FAILED", [])
+    faces = detect(half)
+    assert len(faces) == 1 and np.allclose(faces[0].landmarks68, fit_landmarks68(faces[0].landmarks))
+    assert detect_module._NET_FAILED  # said once, not retried on every call
+
+
+def test_unknown_landmarks68_source_is_an_input_error(astronaut):
+    with pytest.raises(InputError, match="landmarks68 must be one of net, fit"):
+        detect(astronaut, landmarks68="dlib")
 
 
 def test_concurrent_detection_gives_the_same_faces(astronaut):
@@ -198,7 +235,7 @@ def test_landmarks68_optional(astronaut, monkeypatch):
 
     half = np.ascontiguousarray(astronaut[:256, 128:384])
     monkeypatch.setitem(sys.modules, "fer.face.landmarks68", None)  # module absent -> ImportError
-    faces = detect(half)
+    faces = detect(half, landmarks68="fit")
     assert len(faces) == 1 and faces[0].landmarks68 is None
     monkeypatch.delitem(sys.modules, "fer.face.landmarks68")
     lm68 = pytest.importorskip("fer.face.landmarks68")
@@ -207,7 +244,7 @@ def test_landmarks68_optional(astronaut, monkeypatch):
         raise InputError("degenerate")
 
     monkeypatch.setattr(lm68, "fit_landmarks68", refuse)
-    faces = detect(half)  # a failing fit leaves the face usable, without 68 points
+    faces = detect(half, landmarks68="fit")  # a failing fit leaves the face usable, without 68 points
     assert len(faces) == 1 and faces[0].landmarks68 is None
 
 

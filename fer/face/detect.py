@@ -6,8 +6,18 @@ Backends:
   disk (or a download is allowed: `allow_download=True` or env FER_ALLOW_DOWNLOAD=1).
 - "auto": insightface when its models are already on disk, else MTCNN. Never downloads.
 
-68-point landmarks: insightface's own when that backend ran; otherwise the mean-shape fit of
-`fer.face.landmarks68.fit_landmarks68(landmarks5)` when that module is present, else None.
+68-point landmarks (`landmarks68=`):
+- "net" (default): insightface's own points when that backend ran; for MTCNN's faces, face-api's
+  68-point net (`fer.face.faceapi_landmarks.for_detections`: the detector's box mapped to the box
+  face-api's detector would give, then once more on the box of those points), all faces in one batch.
+  Falls back to "fit" (with a warning) when the net's weights cannot be loaded.
+- "fit": the mean-shape fit `fer.face.landmarks68.fit_landmarks68(landmarks5)` (no expression, no
+  jaw or brow detail; cheaper), when that module is present, else None.
+
+False positives (MTCNN, "net" landmarks): a candidate whose 5 MTCNN points and the 68-point net's
+eyes, nose tip and mouth corners disagree by more than `max_disagreement` inter-ocular distances
+(mean over the 5 points) is dropped. Two independent landmark models agree on a real face and not
+on hair, a hand or a wheel; measured figures in docs/face.md ("Detection precision").
 
 Large photos are downscaled for detection only (longest side `max_side`); boxes and points are
 mapped back to the full-resolution photo.
@@ -19,13 +29,18 @@ import logging
 
 import numpy as np
 
-from fer.errors import FERError, ModelNotFoundError
+from fer.errors import CheckpointError, FERError, InputError, ModelNotFoundError
 from fer.face.types import Face
 from fer.io import is_rgb_uint8, load_image
 
 BACKENDS = ("auto", "mtcnn", "insightface")
 DEFAULT_MIN_SIZE = 20  # pixels: the shorter side of the smallest face returned (MTCNN's usual minimum)
 DEFAULT_MAX_SIDE = 1600  # pixels: photos with a longer side are shrunk for detection
+LANDMARK_SOURCES = ("net", "fit")
+# Mean distance (inter-ocular distances) between MTCNN's 5 points and the 68-point net's, above which a
+# candidate is not a face. Measured on every real photo available offline (docs/face.md): real faces
+# <= 0.22, false positives >= 0.59.
+DEFAULT_MAX_DISAGREEMENT = 0.4
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +66,21 @@ def detect(
     max_faces: int | None = None,
     max_side: int = DEFAULT_MAX_SIDE,
     allow_download: bool | None = None,
+    landmarks68: str = "net",
+    max_disagreement: float | None = DEFAULT_MAX_DISAGREEMENT,
 ) -> list[Face]:
     """All faces in `image` (anything `fer.io.load_image` accepts), largest first.
 
     min_size: faces whose box is narrower or shorter than this many photo pixels are dropped.
     max_faces: keep at most this many (the largest).
+    landmarks68: "net" (face-api's 68-point net; insightface's points on that backend) or "fit"
+    (the mean shape through the 5 points).
+    max_disagreement: drop MTCNN candidates whose 5 points and the net's disagree by more than this
+    (inter-ocular distances); None keeps every candidate. Only with landmarks68="net".
     """
+    source = str(landmarks68).lower()
+    if source not in LANDMARK_SOURCES:
+        raise InputError(f"landmarks68 must be one of {', '.join(LANDMARK_SOURCES)}, not {landmarks68!r}.")
     rgb = _as_rgb(image)
     which = resolve_backend(backend, allow_download)
     h, w = rgb.shape[:2]
@@ -73,12 +97,15 @@ def detect(
             if (backend or "auto").lower() != "auto":
                 raise
             log.warning("%s; falling back to MTCNN", exc)  # "auto" promises a working detector
-    if faces is None:
+    by_mtcnn = faces is None
+    if by_mtcnn:
         faces = _detect_mtcnn(small, max(8.0, float(min_size) * shrink))
 
     if shrink < 1.0:
         faces = [_rescale(f, 1.0 / shrink) for f in faces]
     faces = [f for f in faces if min(f.width, f.height) >= float(min_size)]
+    if source == "net":
+        faces = _net68(rgb, faces, max_disagreement if by_mtcnn else None)  # threshold measured for MTCNN
     faces.sort(key=lambda f: f.area, reverse=True)
     if max_faces is not None:
         faces = faces[: max(0, int(max_faces))]
@@ -119,6 +146,34 @@ def _detect_mtcnn(rgb: np.ndarray, min_face: float) -> list[Face]:
         Face(box=b.astype(np.float64), score=float(s), landmarks=p.astype(np.float64))
         for b, s, p in zip(det.boxes, det.scores, det.points)
     ]
+
+
+_NET_FAILED: list[str] = []  # the net's load error, said once per process
+
+
+def _net68(rgb: np.ndarray, faces: list[Face], max_disagreement: float | None) -> list[Face]:
+    """Faces without 68 points get the net's (one batch); with max_disagreement, the candidates the two
+    landmark models disagree on are dropped. Without the net's weights: the faces unchanged (-> "fit")."""
+    todo = [f for f in faces if f.landmarks68 is None]
+    if not todo or _NET_FAILED:
+        return faces
+    from fer.face import faceapi_landmarks as fl
+
+    try:
+        points = fl.for_detections(rgb, [f.box for f in todo])
+    except CheckpointError as exc:
+        _NET_FAILED.append(str(exc))
+        log.warning("%s; using the mean-shape 68 points instead", exc)
+        return faces
+    except InputError as exc:  # a box outside the photo (cannot happen for MTCNN's): the mean shape
+        log.warning("68-point net skipped: %s", exc)
+        return faces
+    dropped = set()
+    for f, pts in zip(todo, points):
+        f.landmarks68 = pts
+        if max_disagreement is not None and fl.disagreement(f.landmarks, pts) > float(max_disagreement):
+            dropped.add(id(f))
+    return [f for f in faces if id(f) not in dropped]
 
 
 def _fit68(landmarks5: np.ndarray) -> np.ndarray | None:

@@ -145,6 +145,60 @@ def landmarks68(rgb: np.ndarray, boxes) -> list[np.ndarray]:
     return [to_photo(r, c) for r, c in zip(rel, crops)]
 
 
+# ----------------------------------------------------------------------------- on another detector's boxes
+# The net was trained on, and face-api feeds it, the boxes of face-api's SSD MobileNet detector; MTCNN's
+# boxes differ (narrower, not as tall), and the net's points follow the box. The rules below were fitted
+# on face-api's own detections of the real photos in docs/face.md ("68 landmarks"). Each is (shift of the
+# centre in x, in y, width, height) as fractions of the reference box's width (x) and height (y).
+# MTCNN box -> face-api's box (medians over 31 faces).
+MTCNN_TO_FACEAPI = (0.002, -0.022, 0.932, 1.033)
+# bounding box of the 68 points -> the box face-api's detector gives around them (medians).
+POINTS_TO_FACEAPI = (0.013, -0.161, 0.942, 1.400)
+
+
+def box_rule(box, rule: tuple[float, float, float, float]) -> np.ndarray:
+    """`box` (x1, y1, x2, y2) moved and resized by `rule` (see MTCNN_TO_FACEAPI)."""
+    x1, y1, x2, y2 = (float(v) for v in box[:4])
+    w, h = x2 - x1, y2 - y1
+    dx, dy, kw, kh = rule
+    cx, cy = (x1 + x2) / 2 + dx * w, (y1 + y2) / 2 + dy * h
+    return np.array([cx - kw * w / 2, cy - kh * h / 2, cx + kw * w / 2, cy + kh * h / 2])
+
+
+def faceapi_box_from_mtcnn(box) -> np.ndarray:
+    """The box face-api's detector would give for a face MTCNN boxed as `box` (x1, y1, x2, y2)."""
+    return box_rule(box, MTCNN_TO_FACEAPI)
+
+
+def faceapi_box_from_points(points68) -> np.ndarray:
+    """The box face-api's detector would give around a face with these 68 points."""
+    p = np.asarray(points68, np.float64)
+    return box_rule(np.r_[p.min(0), p.max(0)], POINTS_TO_FACEAPI)
+
+
+def for_detections(rgb: np.ndarray, boxes, refine: int = 0) -> list[np.ndarray]:
+    """68 points for MTCNN's face boxes: the net on the box face-api's detector would give
+    (`faceapi_box_from_mtcnn`), then `refine` more times on the box face-api's detector would give
+    around the points just found (`faceapi_box_from_points`). One batch per pass."""
+    pts = landmarks68(rgb, [faceapi_box_from_mtcnn(b) for b in boxes])
+    for _ in range(int(refine)):
+        pts = landmarks68(rgb, [faceapi_box_from_points(p) for p in pts]) if pts else pts
+    return pts
+
+
+def disagreement(landmarks5, points68) -> float:
+    """Mean distance between a detector's 5 points and the eye centres, nose tip and mouth corners of
+    `points68`, in inter-ocular distances (of the 5 points): ~0.1 on faces, > 0.5 on non-faces."""
+    from fer.face.landmarks68 import summary5
+
+    five = np.asarray(landmarks5, np.float64)
+    iod = float(np.linalg.norm(five[1] - five[0]))
+    if not iod > 0:
+        return float("inf")
+    return float(np.linalg.norm(summary5(points68) - five, axis=1).mean() / iod)
+
+
 __all__ = [
-    "INPUT_SIZE", "WEIGHTS_PATH", "FaceApiLandmarkNet", "crop_box", "get_net", "landmarks68", "net_input", "to_photo",
+    "INPUT_SIZE", "WEIGHTS_PATH", "FaceApiLandmarkNet", "box_rule", "crop_box", "disagreement",
+    "faceapi_box_from_mtcnn", "faceapi_box_from_points", "for_detections", "get_net", "landmarks68", "net_input", "to_photo",
 ]
