@@ -200,5 +200,6 @@ def disagreement(landmarks5, points68) -> float:
 
 __all__ = [
     "INPUT_SIZE", "WEIGHTS_PATH", "FaceApiLandmarkNet", "box_rule", "crop_box", "disagreement",
-    "faceapi_box_from_mtcnn", "faceapi_box_from_points", "for_detections", "get_net", "landmarks68", "net_input", "to_photo",
+    "faceapi_box_from_mtcnn", "faceapi_box_from_points", "for_detections", "get_net", "landmarks68", "net_input",
+    "to_photo",
 ]
