@@ -104,11 +104,20 @@ def detect(
     if shrink < 1.0:
         faces = [_rescale(f, 1.0 / shrink) for f in faces]
     faces = [f for f in faces if min(f.width, f.height) >= float(min_size)]
-    if source == "net":
-        faces = _net68(rgb, faces, max_disagreement if by_mtcnn else None)  # threshold measured for MTCNN
+    faces = add_landmarks68(rgb, faces, source, max_disagreement if by_mtcnn else None)  # measured for MTCNN
     faces.sort(key=lambda f: f.area, reverse=True)
     if max_faces is not None:
         faces = faces[: max(0, int(max_faces))]
+    return faces
+
+
+def add_landmarks68(rgb: np.ndarray, faces: list[Face], source: str = "net",
+                    max_disagreement: float | None = None) -> list[Face]:
+    """Give every face without 68 points the net's ("net", one batch) or the mean-shape fit ("fit", also
+    the fallback). With max_disagreement, candidates the two landmark models disagree on are dropped.
+    The one rule for 68 points, used by `detect` and by the live tracker."""
+    if str(source).lower() == "net":
+        faces = _net68(rgb, faces, max_disagreement)
     for f in faces:
         if f.landmarks68 is None:
             f.landmarks68 = _fit68(f.landmarks)

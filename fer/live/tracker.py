@@ -96,7 +96,7 @@ class FaceTracker:
 @torch.inference_mode()
 def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE) -> Face | None:
     """Re-fit `previous` (box + 5 landmarks) in a new frame with MTCNN's O-Net; None when lost."""
-    from fer.face.detect import _fit68
+    from fer.face.detect import add_landmarks68
     from fer.face.mtcnn import apply_offsets, get_mtcnn, normalise, onet_points, square_boxes
 
     onet = get_mtcnn().onet
@@ -112,7 +112,8 @@ def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE) -> Fac
     box = boxes[best : best + 1]
     points = onet_points(box, marks[best : best + 1])[0].numpy().astype(np.float64)
     new_box = apply_offsets(box, offsets[best : best + 1])[0, :4].numpy().astype(np.float64)
-    return Face(box=new_box, score=score, landmarks=points, landmarks68=_fit68(points))
+    face = Face(box=new_box, score=score, landmarks=points)
+    return add_landmarks68(rgb, [face])[0]  # the same 68 points as `detect`, so the same crop
 
 
 def _square_crops(rgb: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tensor:
