@@ -284,10 +284,10 @@ def _metadata_items(folder: Path) -> list[Item]:
     inf = dict(tensors)
     inf["stem.0.weight"] = torch.full_like(inf["stem.0.weight"], float("inf"))
     add("weights_inf.safetensors", "infinite convolution weights", "not finite", t=inf, config_text=json.dumps(good))
-    (folder / "empty_dir.safetensors").mkdir()
+    (folder / "empty_dir.safetensors").mkdir(exist_ok=True)
     items.append(Item("empty_dir.safetensors", "checkpoint", "error", folder / "empty_dir.safetensors",
                       why="a directory named like a checkpoint", match="directory"))
-    (folder / "plain_dir").mkdir()
+    (folder / "plain_dir").mkdir(exist_ok=True)
     items.append(Item("plain_dir", "checkpoint", "error", folder / "plain_dir", why="a directory without a checkpoint",
                       match="directory"))
     items.append(Item("name_too_long", "checkpoint", "error", folder / ("c" * 300 + ".safetensors"),
