@@ -4,7 +4,10 @@ import os as _os
 import tempfile as _tempfile
 
 # matplotlib (imported by pytorch-grad-cam) writes a font cache into HOME unless told otherwise: never litter HOME
-_os.environ.setdefault("MPLCONFIGDIR", _os.path.join(_tempfile.gettempdir(), f"fer-matplotlib-{_os.getuid() if hasattr(_os, 'getuid') else 0}"))
+_os.environ.setdefault(
+    "MPLCONFIGDIR",
+    _os.path.join(_tempfile.gettempdir(), f"fer-matplotlib-{_os.getuid() if hasattr(_os, 'getuid') else 0}"),
+)
 
 from fer.errors import CheckpointError, DatasetError, FERError, InputError, ModelNotFoundError
 

@@ -11,16 +11,31 @@ HELP = "count a data set's images per split and per class (JSON), with dropped e
 def add_arguments(parser) -> None:
     parser.add_argument("name", help="synthfer (synthetic), rafdb, ferplus, fedro, folder or csv")
     parser.add_argument("--root", help="the data set's folder (for csv: the CSV file)")
-    parser.add_argument("--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol (default majority)")
+    parser.add_argument(
+        "--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol (default majority)"
+    )
     parser.add_argument("--source", help="rafdb: aligned|original; ferplus: folders (label.csv) | csv (fer2013new.csv)")
-    parser.add_argument("--num-classes", type=int, choices=[7, 8], help="7, or 8 with contempt (default: the data set's own)")
-    parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45"],
-                        help="RAN's occlusion / pose subset of the test split (default: every split, no subset)")
+    parser.add_argument(
+        "--num-classes", type=int, choices=[7, 8], help="7, or 8 with contempt (default: the data set's own)"
+    )
+    parser.add_argument(
+        "--subset",
+        choices=["occlusion", "pose30", "pose45"],
+        help="RAN's occlusion / pose subset of the test split (default: every split, no subset)",
+    )
     parser.add_argument("--lists", help="folder of the subset lists (rafdb_occlusion_list.txt, ...)")
-    parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"],
-                        help="meaning of numbered class folders / CSV labels (default: the data set's own)")
-    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="data-set option, e.g. --option train_size=700 for synthfer, --option pixels=/x/fer2013.csv for ferplus")
+    parser.add_argument(
+        "--class-order",
+        choices=["canonical", "ferplus", "rafdb", "manet"],
+        help="meaning of numbered class folders / CSV labels (default: the data set's own)",
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="data-set option, e.g. --option train_size=700 for synthfer, --option pixels=/x/fer2013.csv for ferplus",
+    )
 
 
 def run(args) -> int:
@@ -30,7 +45,15 @@ def run(args) -> int:
     opts = _parse_options(args.option)
     if args.class_order:
         opts["class_order"] = args.class_order
-    info = dataset_info(args.name, root=args.root, protocol=args.protocol, source=args.source,
-                        num_classes=args.num_classes, subset=args.subset, lists=args.lists, **opts)
+    info = dataset_info(
+        args.name,
+        root=args.root,
+        protocol=args.protocol,
+        source=args.source,
+        num_classes=args.num_classes,
+        subset=args.subset,
+        lists=args.lists,
+        **opts,
+    )
     print(json.dumps(info, indent=2))
     return 0

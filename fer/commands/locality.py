@@ -17,7 +17,9 @@ def add_arguments(parser) -> None:
                         help="synthfer (synthetic), rafdb, ferplus, fedro, folder or csv; ROOT may follow a colon")
     parser.add_argument("--split", default="test", help="data set split (default: test)")
     parser.add_argument("--limit", type=int, default=64, help="number of faces (default 64)")
-    parser.add_argument("--cam-limit", type=int, default=8, help="faces that get Grad-CAM++ for the CAM share (0: skip)")
+    parser.add_argument(
+        "--cam-limit", type=int, default=8, help="faces that get Grad-CAM++ for the CAM share (0: skip)"
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="faces per forward pass")
     parser.add_argument("--seed", type=int, default=0, help="SynthFER seed")
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE (default: print only)")
@@ -49,7 +51,9 @@ def run(args) -> int:
     doc["data"] = samples.source
     trained = "trained" if model.config.trained else "UNTRAINED (random weights: the numbers show the method only)"
     print(f"locality of {model.config.name} ({trained}) on {result.n} faces of {samples.source}")
-    print(f"cross-talk: mean total-variation change of each head's probabilities when a region is hidden ({result.fill})")
+    print(
+        f"cross-talk: mean total-variation change of each head's probabilities when a region is hidden ({result.fill})"
+    )
     if not result.applies:
         print("one-head model: locality does not apply (one column: the change when each quadrant is hidden)")
     print(result.table())

@@ -71,5 +71,8 @@ def run(args) -> int:
     write_image(dest, out.image, "--out")
     if args.mask_out:
         write_image(args.mask_out, (out.mask * 255).astype(np.uint8), "--mask-out")
-    print(f"wrote {dest} ({args.kind}, severity {args.severity}, {100 * float(out.mask.mean()):.1f}% of the image covered)")
+    print(
+        f"wrote {dest} ({args.kind}, severity {args.severity}, "
+        f"{100 * float(out.mask.mean()):.1f}% of the image covered)"
+    )
     return 0

@@ -215,10 +215,11 @@ class _Fer2013Pixels:
             with open(self.path, newline="", errors="replace") as f:
                 reader = csv.reader(f)
                 header = next(reader, None)
-                if not header or "pixels" not in [h.strip().lower() for h in header]:
+                names = [h.strip().lower() for h in header or []]
+                if "pixels" not in names:
                     raise line_error(self.path, 1, "expected the header 'emotion,pixels,Usage'")
-                pi = [h.strip().lower() for h in header].index("pixels")
-                ui = [h.strip().lower() for h in header].index("usage") if "usage" in [h.strip().lower() for h in header] else None
+                pi = names.index("pixels")
+                ui = names.index("usage") if "usage" in names else None
                 for row in reader:
                     pix.append(row[pi] if len(row) > pi else "")
                     usage.append(USAGE.get(row[ui].strip(), "?") if ui is not None and len(row) > ui else "?")
@@ -226,7 +227,11 @@ class _Fer2013Pixels:
                 if k >= len(pix):
                     raise DatasetError(f"{self.path} has {len(pix)} image rows; fer2013new.csv needs row {k + 2}")
                 if usage[k] not in ("?", split):
-                    raise line_error(self.path, k + 2, f"usage {usage[k]!r} differs from fer2013new.csv's {split!r}: not the matching file")
+                    raise line_error(
+                        self.path,
+                        k + 2,
+                        f"usage {usage[k]!r} differs from fer2013new.csv's {split!r}: not the matching file",
+                    )
             self._rows = pix
         return self._rows
 
@@ -247,14 +252,27 @@ def detect_source(root: Path) -> str:
         return "folders"
     if (root / "fer2013new.csv").is_file():
         return "csv"
-    raise DatasetError(f"no FERPlus files in {root}: expected FER2013Train/label.csv (official layout) or fer2013new.csv")
+    raise DatasetError(
+        f"no FERPlus files in {root}: expected FER2013Train/label.csv (official layout) or fer2013new.csv"
+    )
 
 
-def open_ferplus(root, split: str = "train", protocol: str | None = "majority", num_classes: int = 8,
-                 source: str | None = None, pixels: str | None = None, check_images: bool = True, **_) -> LabeledSet:
+def open_ferplus(
+    root,
+    split: str = "train",
+    protocol: str | None = "majority",
+    num_classes: int = 8,
+    source: str | None = None,
+    pixels: str | None = None,
+    check_images: bool = True,
+    **_,
+) -> LabeledSet:
     """One split ('train', 'val', 'test') of FERPlus under a protocol; see the module docstring."""
     if root is None:
-        raise DatasetError("FERPlus needs its root folder (--root, or data.root in a training config): the folder holding FER2013Train/ ... or fer2013new.csv")
+        raise DatasetError(
+            "FERPlus needs its root folder (--root, or data.root in a training config): "
+            "the folder holding FER2013Train/ ... or fer2013new.csv"
+        )
     root = Path(root)
     protocol = protocol or "majority"
     split = {"valid": "val", "validation": "val", "training": "train"}.get(split, split)
@@ -297,6 +315,13 @@ def open_ferplus(root, split: str = "train", protocol: str | None = "majority", 
     else:
         raise DatasetError(f"FERPlus source must be 'folders' or 'csv', got {source!r}")
     return LabeledSet(
-        name=f"FERPlus ({source}, {protocol}, {num_classes} classes)", split=split, class_names=names_c, keys=keys,
-        targets=targets, loader=loader, dropped=dict(dropped), source=src, missing_images=missing,
+        name=f"FERPlus ({source}, {protocol}, {num_classes} classes)",
+        split=split,
+        class_names=names_c,
+        keys=keys,
+        targets=targets,
+        loader=loader,
+        dropped=dict(dropped),
+        source=src,
+        missing_images=missing,
     )

@@ -33,7 +33,9 @@ def _label_of(token: str, class_order: str | None, num_classes: int) -> tuple[in
     t = token.strip()
     if t.lstrip("-").isdigit():
         if class_order is None:
-            raise ValueError(f"numeric label {t!r} needs an explicit class order (--class-order canonical|ferplus|rafdb|manet)")
+            raise ValueError(
+                f"numeric label {t!r} needs an explicit class order (--class-order canonical|ferplus|rafdb|manet)"
+            )
         table = order_to_canonical(class_order, num_classes)
         k = int(t)
         if not 0 <= k < len(table):
@@ -62,8 +64,14 @@ def _split_dir(root: Path, split: str | None) -> Path:
     return root  # no split folders: the whole tree is the one split
 
 
-def open_folder(root, split: str | None = None, class_order: str | None = None, num_classes: int = 7,
-                name: str = "folder per class", **_) -> LabeledSet:
+def open_folder(
+    root,
+    split: str | None = None,
+    class_order: str | None = None,
+    num_classes: int = 7,
+    name: str = "folder per class",
+    **_,
+) -> LabeledSet:
     if root is None:
         raise DatasetError("a folder-per-class data set needs --root")
     root = Path(root)
@@ -91,8 +99,16 @@ def open_folder(root, split: str | None = None, class_order: str | None = None, 
     def loader(i: int) -> np.ndarray:
         return read_image(keys[i])
 
-    return LabeledSet(name=name, split=split or "all", class_names=class_names(num_classes), keys=keys,
-                      targets=np.array(labels, np.int64), loader=loader, dropped=dict(dropped), source=str(base))
+    return LabeledSet(
+        name=name,
+        split=split or "all",
+        class_names=class_names(num_classes),
+        keys=keys,
+        targets=np.array(labels, np.int64),
+        loader=loader,
+        dropped=dict(dropped),
+        source=str(base),
+    )
 
 
 def open_fedro(root, split: str | None = None, num_classes: int = 7, class_order: str | None = None, **_) -> LabeledSet:
@@ -102,8 +118,9 @@ def open_fedro(root, split: str | None = None, num_classes: int = 7, class_order
     return d
 
 
-def open_csv(path, split: str | None = None, class_order: str | None = None, num_classes: int = 7,
-             check_images: bool = True, **_) -> LabeledSet:
+def open_csv(
+    path, split: str | None = None, class_order: str | None = None, num_classes: int = 7, check_images: bool = True, **_
+) -> LabeledSet:
     if path is None:
         raise DatasetError("a CSV data set needs --root pointing at the CSV file")
     path = Path(path)
@@ -114,7 +131,7 @@ def open_csv(path, split: str | None = None, class_order: str | None = None, num
         for n, row in enumerate(csv.reader(f), 1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue
-            if n == 1 and row[0].strip().lower() in ("path", "file", "image", "filename", "image_path") :
+            if n == 1 and row[0].strip().lower() in ("path", "file", "image", "filename", "image_path"):
                 continue
             if len(row) not in (2, 3):
                 raise line_error(path, n, f"expected 'path,label' or 'path,label,split', got {len(row)} columns")
@@ -140,6 +157,14 @@ def open_csv(path, split: str | None = None, class_order: str | None = None, num
     def loader(i: int) -> np.ndarray:
         return read_image(keys[i])
 
-    return LabeledSet(name=f"CSV {path.name}", split=split or "all", class_names=class_names(num_classes), keys=keys,
-                      targets=np.array(labels, np.int64), loader=loader, dropped=dict(dropped), source=str(path),
-                      missing_images=missing)
+    return LabeledSet(
+        name=f"CSV {path.name}",
+        split=split or "all",
+        class_names=class_names(num_classes),
+        keys=keys,
+        targets=np.array(labels, np.int64),
+        loader=loader,
+        dropped=dict(dropped),
+        source=str(path),
+        missing_images=missing,
+    )

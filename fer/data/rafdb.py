@@ -77,7 +77,10 @@ def open_rafdb(root, split: str = "train", source: str | None = None, num_classe
     `source="original"` cuts the largest face of each photo with `crop` (a `CropSpec`, or its dict; the
     model's recipe, `fer.data.registry.crop_options`; None: `similarity5`) at `crop_size` pixels."""
     if root is None:
-        raise DatasetError("RAF-DB needs its root folder (--root, or data.root in a training config): the folder holding EmoLabel/ and Image/")
+        raise DatasetError(
+            "RAF-DB needs its root folder (--root, or data.root in a training config): "
+            "the folder holding EmoLabel/ and Image/"
+        )
     root = Path(root)
     source = source or "aligned"
     if num_classes != 7:
@@ -101,6 +104,12 @@ def open_rafdb(root, split: str = "train", source: str | None = None, num_classe
             return read_image(paths[i])
 
     return LabeledSet(
-        name=f"RAF-DB basic ({source})", split=split, class_names=CANONICAL_7, keys=[str(p) for p in paths],
-        targets=labels, loader=loader, source=str(root / LABEL_FILE), missing_images=missing,
+        name=f"RAF-DB basic ({source})",
+        split=split,
+        class_names=CANONICAL_7,
+        keys=[str(p) for p in paths],
+        targets=labels,
+        loader=loader,
+        source=str(root / LABEL_FILE),
+        missing_images=missing,
     )

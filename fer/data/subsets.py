@@ -107,6 +107,8 @@ def make_subset(test: LabeledSet, dataset: str, subset: str, lists=None, root=No
             disagree += 1
     sub = test.subset(sorted(chosen), name=f"{title} of {test.name}", split=f"test:{subset}")
     sub.dropped = dict(dropped)
-    sub.source = f"{test.source}; list {path}; {disagree} listed labels differ from the data set's (its labels are used)"
+    sub.source = (
+        f"{test.source}; list {path}; {disagree} listed labels differ from the data set's (its labels are used)"
+    )
     sub.missing_images = [k for k in sub.keys if k in set(test.missing_images)]
     return sub

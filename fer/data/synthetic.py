@@ -124,7 +124,8 @@ class _Canvas:
         return np.round(q * _SCALE).astype(np.int32)
 
     def poly(self, p, colour, closed: bool = True) -> None:
-        cv2.fillPoly(self.img, [self.pts(p)], colour.tolist() if hasattr(colour, "tolist") else colour, cv2.LINE_AA, _SHIFT)
+        fill = colour.tolist() if hasattr(colour, "tolist") else colour
+        cv2.fillPoly(self.img, [self.pts(p)], fill, cv2.LINE_AA, _SHIFT)
 
     def line(self, p, colour, width: float) -> None:
         t = max(1, int(round(width * self.px)))
@@ -236,7 +237,8 @@ class SynthFER:
         blur = U(0, 1)
 
         # neck, hair behind the head, face
-        cv.poly(np.array([[fcx - u_neck, fcy + 0.2], [fcx + u_neck, fcy + 0.2], [fcx + u_neck * 1.3, 1.2], [fcx - u_neck * 1.3, 1.2]]), skin_dark)
+        cv.poly(np.array([[fcx - u_neck, fcy + 0.2], [fcx + u_neck, fcy + 0.2],
+                          [fcx + u_neck * 1.3, 1.2], [fcx - u_neck * 1.3, 1.2]]), skin_dark)
         if hair_style > 0.35:  # long hair
             cv.poly(_ellipse(fcx, fcy + 0.02, fa * 1.22, fb * 1.12 + 0.05 * hair_style), hair)
         cv.poly(_ellipse(fcx + shift * 0.3, fcy, fa, fb, 40), skin)
@@ -251,7 +253,8 @@ class SynthFER:
         cv.poly(cap, hair)
         if fringe > 0.7:  # a fringe down to just above the brows
             fr_y = eye_y - brow_gap - 0.03
-            cv.poly(np.array([[fcx - fa * 0.9, hair_line], [fcx + fa * 0.9, hair_line], [fcx + fa * 0.7, fr_y], [fcx - fa * 0.5, fr_y + 0.01]]), hair)
+            cv.poly(np.array([[fcx - fa * 0.9, hair_line], [fcx + fa * 0.9, hair_line],
+                              [fcx + fa * 0.7, fr_y], [fcx - fa * 0.5, fr_y + 0.01]]), hair)
 
         # --- upper face: eyes and brows
         (b_in, b_mid, b_out), b_pull, openness, wrinkles = _UPPER[cls]
@@ -264,7 +267,8 @@ class SynthFER:
             cv.poly(_ellipse(ex, ey, ew, h, 24), white)
             r = min(h, ew * 0.55)
             cv.poly(_ellipse(ex + gaze_x * ew * 0.4, ey + gaze_y * h * 0.3, r * 0.95, r, 16), iris)
-            cv.poly(_ellipse(ex + gaze_x * ew * 0.4, ey + gaze_y * h * 0.3, r * 0.45, r * 0.5, 12), np.array([10, 10, 10], np.float32))
+            pupil = _ellipse(ex + gaze_x * ew * 0.4, ey + gaze_y * h * 0.3, r * 0.45, r * 0.5, 12)
+            cv.poly(pupil, np.array([10, 10, 10], np.float32))
             cv.line(_ellipse(ex, ey, ew, h, 16, math.pi, 2 * math.pi), skin_dark * 0.6, 1.3)  # upper lid
             if openness < 0.8:  # heavy lid over the top of the eye
                 cv.poly(_ellipse(ex, ey - h * 0.3, ew * 1.05, h * 0.8, 16, math.pi, 2 * math.pi), skin * 0.92)
@@ -273,7 +277,8 @@ class SynthFER:
             brow = np.array([[xin, by + b_in * t_up], [ex, by + b_mid * t_up - 0.006], [xout, by + b_out * t_up]])
             # smooth the three points into a curve
             tt = np.linspace(0, 1, 9)[:, None]
-            curve = (1 - tt) ** 2 * brow[0] + 2 * (1 - tt) * tt * (2 * brow[1] - (brow[0] + brow[2]) / 2) + tt**2 * brow[2]
+            control = 2 * brow[1] - (brow[0] + brow[2]) / 2  # the quadratic Bezier through the middle point
+            curve = (1 - tt) ** 2 * brow[0] + 2 * (1 - tt) * tt * control + tt**2 * brow[2]
             cv.line(curve, hair * 0.8, 3.0)
         if wrinkles:
             for j in range(3):
@@ -282,7 +287,8 @@ class SynthFER:
 
         # nose
         nx = fcx + shift * 1.4
-        cv.line(np.array([[nx - 0.004, eye_y + 0.02], [nx - 0.012, nose_y], [nx + 0.014, nose_y + 0.006]]), skin_dark, 1.2)
+        nose = np.array([[nx - 0.004, eye_y + 0.02], [nx - 0.012, nose_y], [nx + 0.014, nose_y + 0.006]])
+        cv.line(nose, skin_dark, 1.2)
         for sd in (-1, 1):
             cv.poly(_ellipse(nx + sd * 0.016, nose_y + 0.008, 0.008, 0.005, 10), skin_dark * 0.7)
 
@@ -296,7 +302,9 @@ class SynthFER:
             for sd in (-1, 1):
                 cheek = _ellipse(mx + sd * (w + 0.03), mouth_y - 0.06, 0.045, 0.03, 16)
                 cv.poly(cheek, np.clip(skin * np.array([1.0, 0.82, 0.82]), 0, 255))
-                cv.line(_ellipse(mx + sd * (w + 0.01), mouth_y - 0.03, 0.03, 0.05, 8, -0.5 * math.pi * sd + math.pi / 2 - 0.6, -0.5 * math.pi * sd + math.pi / 2 + 0.6), skin_dark * 0.85, 1.0)
+                turn = -0.5 * math.pi * sd + math.pi / 2
+                dimple = _ellipse(mx + sd * (w + 0.01), mouth_y - 0.03, 0.03, 0.05, 8, turn - 0.6, turn + 0.6)
+                cv.line(dimple, skin_dark * 0.85, 1.0)
         if shape == "line":
             cv.line(_curve(mx - w, mx + w, mouth_y, 0.0), lip * 0.7, 2.4)
         elif shape in ("smile", "frown"):
@@ -304,23 +312,31 @@ class SynthFER:
             if opening > 0:
                 lower = _curve(mx - w, mx + w, mouth_y + opening, lift + opening)[::-1]
                 cv.poly(np.concatenate([upper, lower]), np.array([70, 20, 25], np.float32))
-                cv.poly(np.concatenate([upper, _curve(mx - w, mx + w, mouth_y + opening * 0.45, lift + opening * 0.45)[::-1]]), white)
+                lower = _curve(mx - w, mx + w, mouth_y + opening * 0.45, lift + opening * 0.45)[::-1]
+                cv.poly(np.concatenate([upper, lower]), white)
             cv.line(upper, lip * 0.7, 2.4)
         elif shape == "round":
             cv.poly(_ellipse(mx, mouth_y + 0.005, w, 0.02 + opening * 0.6, 24), np.array([60, 15, 20], np.float32))
             cv.line(_ellipse(mx, mouth_y + 0.005, w, 0.02 + opening * 0.6, 24), lip * 0.8, 2.0)
         elif shape == "stretch":
-            box = np.array([[mx - w, mouth_y], [mx - w * 0.7, mouth_y - opening * 0.5], [mx + w * 0.7, mouth_y - opening * 0.5], [mx + w, mouth_y], [mx + w * 0.7, mouth_y + opening * 0.6], [mx - w * 0.7, mouth_y + opening * 0.6]])
+            box = np.array([[mx - w, mouth_y], [mx - w * 0.7, mouth_y - opening * 0.5],
+                            [mx + w * 0.7, mouth_y - opening * 0.5], [mx + w, mouth_y],
+                            [mx + w * 0.7, mouth_y + opening * 0.6], [mx - w * 0.7, mouth_y + opening * 0.6]])
             cv.poly(box, np.array([60, 15, 20], np.float32))
-            cv.line(np.array([[mx - w * 0.7, mouth_y - opening * 0.3], [mx + w * 0.7, mouth_y - opening * 0.3]]), white, 2.0)
+            teeth = np.array([[mx - w * 0.7, mouth_y - opening * 0.3], [mx + w * 0.7, mouth_y - opening * 0.3]])
+            cv.line(teeth, white, 2.0)
             cv.line(np.concatenate([box, box[:1]]), lip * 0.8, 1.6)
         elif shape == "sneer":
-            ul = np.array([[mx - w, mouth_y + 0.006], [mx - w * 0.45, mouth_y - opening * 1.2], [mx, mouth_y - opening * 0.7], [mx + w * 0.45, mouth_y - opening * 1.2], [mx + w, mouth_y + 0.006]])
+            ul = np.array([[mx - w, mouth_y + 0.006], [mx - w * 0.45, mouth_y - opening * 1.2],
+                           [mx, mouth_y - opening * 0.7], [mx + w * 0.45, mouth_y - opening * 1.2],
+                           [mx + w, mouth_y + 0.006]])
             ll = _curve(mx - w, mx + w, mouth_y + 0.012, -0.004)[::-1]
             cv.poly(np.concatenate([ul, ll]), np.array([70, 20, 25], np.float32))
             cv.line(ul, lip * 0.7, 2.2)
             for sd in (-1, 1):  # nasolabial folds
-                cv.line(np.array([[nx + sd * 0.03, nose_y + 0.005], [mx + sd * (w + 0.015), mouth_y - 0.01], [mx + sd * (w + 0.01), mouth_y + 0.02]]), skin_dark * 0.75, 1.4)
+                fold = np.array([[nx + sd * 0.03, nose_y + 0.005], [mx + sd * (w + 0.015), mouth_y - 0.01],
+                                 [mx + sd * (w + 0.01), mouth_y + 0.02]])
+                cv.line(fold, skin_dark * 0.75, 1.4)
 
         # lighting: directional gradient and gain, then noise and blur
         la = U(0, 2 * math.pi)

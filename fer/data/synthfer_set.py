@@ -11,7 +11,9 @@ from fer.labels import CANONICAL_7
 DEFAULT_SIZES = {"train": 7000, "val": 1400, "test": 1400}
 
 
-def open_synthfer(split: str = "train", size: int | None = None, image_size: int = 112, seed: int = 0, cache: bool = True) -> LabeledSet:
+def open_synthfer(
+    split: str = "train", size: int | None = None, image_size: int = 112, seed: int = 0, cache: bool = True
+) -> LabeledSet:
     """`size` images of a SynthFER split (balanced classes). `cache` renders them all now."""
     if split not in SPLITS:
         from fer.errors import DatasetError

@@ -79,7 +79,9 @@ def train_transform(img: np.ndarray, pre: Preprocess, aug: Augment, seed: int) -
     a21, a22 = sn * sx * fx, c * sy
     ox, oy = s / 2, s / 2
     inv = np.array([[a11, a12, cx - a11 * ox - a12 * oy], [a21, a22, cy - a21 * ox - a22 * oy]], np.float64)
-    out = cv2.warpAffine(img, inv, (s, s), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101)
+    out = cv2.warpAffine(
+        img, inv, (s, s), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101
+    )
     x = torch.from_numpy(out).permute(2, 0, 1).float().div_(255.0)
     # colour jitter (brightness, contrast, saturation), fixed order
     if aug.brightness:
@@ -100,6 +102,8 @@ def train_transform(img: np.ndarray, pre: Preprocess, aug: Augment, seed: int) -
             eh, ew = int(round(math.sqrt(ea * er))), int(round(math.sqrt(ea / er)))
             if 0 < eh < s and 0 < ew < s:
                 y0, x0 = int(g.integers(0, s - eh + 1)), int(g.integers(0, s - ew + 1))
-                x[:, y0 : y0 + eh, x0 : x0 + ew] = torch.from_numpy(g.standard_normal((x.shape[0], eh, ew)).astype(np.float32))
+                x[:, y0 : y0 + eh, x0 : x0 + ew] = torch.from_numpy(
+                    g.standard_normal((x.shape[0], eh, ew)).astype(np.float32)
+                )
                 break
     return x

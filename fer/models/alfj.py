@@ -50,7 +50,7 @@ class ALFJOptions:
     eca_kernel: int | None = None  # None: ECA paper's adaptive rule (k=5 for 1024 and 256 channels)
     split: bool = True  # 2x2 local split with four heads; False: one global head
     odd_split: str = "first_larger"  # odd grid: middle row/col goes to the top/left regions; or "overlap"
-    local_stage: str = "shared"  # one stage 4 run on each region (the regions stacked); or "separate" copies (as MA-Net)
+    local_stage: str = "shared"
     use_cbam: bool = True  # mixed (channel + spatial) attention per region
     cbam_reduction: int = 16  # CBAM paper's default
     cbam_spatial_kernel: int = 7
@@ -163,7 +163,10 @@ class ALFJNet(FERModel):
         """Trunk up to `split_at`, cut 2x2, the rest per region, ECA per region, tiled back."""
         s = self.options.split_at
         f = run_shared(self.trunk, x, s)
-        rows, cols = split_bounds(f.shape[-2], self.options.odd_split), split_bounds(f.shape[-1], self.options.odd_split)
+        rows, cols = (
+            split_bounds(f.shape[-2], self.options.odd_split),
+            split_bounds(f.shape[-1], self.options.odd_split),
+        )
         tails = [trunk_tail(self.trunk, s), *getattr(self, "region_trunks", [])]
         maps = run_tails(tails, [f[:, :, r, c] for r in rows for c in cols])
         return mosaic(run_tails([self.eca], maps))
@@ -186,7 +189,9 @@ class ALFJNet(FERModel):
 
 def _provenance(options: ALFJOptions, backbone_weights: str | None) -> str:
     if backbone_weights:
-        return f"backbone initialised from {backbone_weights}; heads randomly initialised; not trained on expression data"
+        return (
+            f"backbone initialised from {backbone_weights}; heads randomly initialised; not trained on expression data"
+        )
     return "randomly initialised; not trained on expression data"
 
 
@@ -249,31 +254,78 @@ def _register(name: str, family: str, description: str, **defaults: Any) -> None
 _FULL = dict(use_eca=True, split=True, use_cbam=True)
 _BASE = dict(use_eca=False, split=False, use_cbam=False)
 for _bb, _note in (("resnet50", "the paper's backbone"), ("resnet18", "small, for CPU work")):
-    _register(f"alfj_{_bb}", "alfj", f"ALFJ-Net on {_bb} ({_note}): ECA + 2x2 split + CBAM, 4 heads", backbone=_bb, **_FULL)
-    _register(f"base_{_bb}", "base", f"Base model: plain {_bb} (stages 1-4, pool, dropout, fc), one head", backbone=_bb, **_BASE)
     _register(
-        f"ablation_eca_{_bb}", "ablation", f"Ablation: {_bb} + ECA after stage 3, one head (no split)",
-        backbone=_bb, use_eca=True, split=False, use_cbam=False,
+        f"alfj_{_bb}", "alfj", f"ALFJ-Net on {_bb} ({_note}): ECA + 2x2 split + CBAM, 4 heads", backbone=_bb, **_FULL
     )
     _register(
-        f"ablation_split_{_bb}", "ablation", f"Ablation: {_bb} 2x2 local split, 4 heads, no ECA, no CBAM",
-        backbone=_bb, use_eca=False, split=True, use_cbam=False,
+        f"base_{_bb}",
+        "base",
+        f"Base model: plain {_bb} (stages 1-4, pool, dropout, fc), one head",
+        backbone=_bb,
+        **_BASE,
     )
     _register(
-        f"ablation_split_cbam_{_bb}", "ablation", f"Ablation: {_bb} 2x2 local split + CBAM, 4 heads, no ECA",
-        backbone=_bb, use_eca=False, split=True, use_cbam=True,
+        f"ablation_eca_{_bb}",
+        "ablation",
+        f"Ablation: {_bb} + ECA after stage 3, one head (no split)",
+        backbone=_bb,
+        use_eca=True,
+        split=False,
+        use_cbam=False,
+    )
+    _register(
+        f"ablation_split_{_bb}",
+        "ablation",
+        f"Ablation: {_bb} 2x2 local split, 4 heads, no ECA, no CBAM",
+        backbone=_bb,
+        use_eca=False,
+        split=True,
+        use_cbam=False,
+    )
+    _register(
+        f"ablation_split_cbam_{_bb}",
+        "ablation",
+        f"Ablation: {_bb} 2x2 local split + CBAM, 4 heads, no ECA",
+        backbone=_bb,
+        use_eca=False,
+        split=True,
+        use_cbam=True,
     )
 for _bb in ("resnet50", "resnet18", "resnet18_half"):
     _register(
-        f"alfj_split2_{_bb}", "alfj", f"ALFJ-Net on {_bb}, split after stage 2 (as MA-Net): stage 3-4 + CBAM per region",
-        backbone=_bb, split_at=2, **_FULL,
+        f"alfj_split2_{_bb}",
+        "alfj",
+        f"ALFJ-Net on {_bb}, split after stage 2 (as MA-Net): stage 3-4 + CBAM per region",
+        backbone=_bb,
+        split_at=2,
+        **_FULL,
     )
     _register(
-        f"alfj_patch_{_bb}", "alfj", f"ALFJ-Net on {_bb}, input split: each image quadrant through the trunk alone",
-        backbone=_bb, split_at=0, **_FULL,
+        f"alfj_patch_{_bb}",
+        "alfj",
+        f"ALFJ-Net on {_bb}, input split: each image quadrant through the trunk alone",
+        backbone=_bb,
+        split_at=0,
+        **_FULL,
     )
-_register("alfj_resnet18_half", "alfj", "ALFJ-Net on resnet18_half (half-width ResNet-18, SynthFER size)",
-          backbone="resnet18_half", **_FULL)
-_register("base_resnet18_half", "base", "Base model: half-width ResNet-18, one head (SynthFER size)",
-          backbone="resnet18_half", **_BASE)
-_register("alfj_ir50", "alfj", "ALFJ-Net on face.evoLVe IR-50 (112 px, mean/std 0.5): ECA + split + CBAM", backbone="ir50", **_FULL)
+_register(
+    "alfj_resnet18_half",
+    "alfj",
+    "ALFJ-Net on resnet18_half (half-width ResNet-18, SynthFER size)",
+    backbone="resnet18_half",
+    **_FULL,
+)
+_register(
+    "base_resnet18_half",
+    "base",
+    "Base model: half-width ResNet-18, one head (SynthFER size)",
+    backbone="resnet18_half",
+    **_BASE,
+)
+_register(
+    "alfj_ir50",
+    "alfj",
+    "ALFJ-Net on face.evoLVe IR-50 (112 px, mean/std 0.5): ECA + split + CBAM",
+    backbone="ir50",
+    **_FULL,
+)

@@ -108,7 +108,9 @@ def read_checkpoint_config(path: str | os.PathLike) -> ModelConfig:
     path = resolve_published(path).checkpoint
     meta = _read_header(path)
     if meta.get(_FORMAT_KEY, "").split("/")[0] != FORMAT.split("/")[0] or _CONFIG_KEY not in meta:
-        raise CheckpointError(f"{path} is a safetensors file without an alfj-fer model config (written by another program?)")
+        raise CheckpointError(
+            f"{path} is a safetensors file without an alfj-fer model config (written by another program?)"
+        )
     try:
         return config_from_json(meta[_CONFIG_KEY])
     except CheckpointError as exc:
@@ -120,7 +122,9 @@ def read_checkpoint_metadata(path: str | os.PathLike) -> dict[str, str]:
     return _read_header(resolve_published(path).checkpoint)
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu", expected_name: str | None = None) -> FERModel:
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu", expected_name: str | None = None
+) -> FERModel:
     """Rebuild the model a checkpoint describes and load its weights (strictly). Returns it in eval mode."""
     from fer.models.registry import create_model
 

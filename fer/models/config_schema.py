@@ -33,7 +33,14 @@ class _Bad(Exception):
 
 
 def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }
     return "null" if value is None else names.get(type(value), f"a {type(value).__name__}")
 
 
@@ -137,7 +144,9 @@ def _check_ranges(c: dict[str, Any]) -> None:
             raise _Bad(f"preprocess.std[{i}]", f"must be > 0, not {s}")
     for key in c.get("arch", {}):
         if key in _FILE_KEYS or key.endswith(_FILE_SUFFIXES):
-            raise _Bad(f"arch.{key}", "names a file; a checkpoint's stored config never makes the loader open another file")
+            raise _Bad(
+                f"arch.{key}", "names a file; a checkpoint's stored config never makes the loader open another file"
+            )
 
 
 def validate_config(data: Any) -> ModelConfig:

@@ -25,7 +25,9 @@ def _target_distribution(target: torch.Tensor, num_classes: int, label_smoothing
     elif target.dim() == 2 and target.shape[1] == num_classes:
         dist = target.to(torch.float32)
     else:
-        raise ValueError(f"target must be class indices (B,) or distributions (B, {num_classes}), got {tuple(target.shape)}")
+        raise ValueError(
+            f"target must be class indices (B,) or distributions (B, {num_classes}), got {tuple(target.shape)}"
+        )
     if label_smoothing:
         dist = dist * (1.0 - label_smoothing) + label_smoothing / num_classes
     return dist

@@ -95,7 +95,9 @@ def read_foreign_state_dict(path: str | os.PathLike) -> tuple[dict[str, torch.Te
             except pickle.UnpicklingError as exc:
                 raise CheckpointError(f"refused to load {path}: {exc}") from exc
             except Exception as exc:
-                raise CheckpointError(f"{path} is not a readable checkpoint (truncated or unknown format): {exc}") from exc
+                raise CheckpointError(
+                    f"{path} is not a readable checkpoint (truncated or unknown format): {exc}"
+                ) from exc
     return _flatten_state_dict(obj, path), kind
 
 
@@ -169,7 +171,9 @@ def detect_layout(state: dict[str, torch.Tensor], container: str) -> str:
         return "ir50"
     if "conv1.weight" in state or any(k.startswith("layer1.") for k in keys):
         return "vggface2" if container == "numpy-pickle" else "torchvision"
-    raise CheckpointError(f"unrecognised backbone layout (first keys: {keys[:5]}); expected torchvision ResNet, VGGFace2 or IR-50 names")
+    raise CheckpointError(
+        f"unrecognised backbone layout (first keys: {keys[:5]}); expected torchvision ResNet, VGGFace2 or IR-50 names"
+    )
 
 
 def _switch_to_vggface2(model: FERModel, state: dict[str, torch.Tensor], match_preprocess: bool) -> list[str]:
@@ -178,7 +182,9 @@ def _switch_to_vggface2(model: FERModel, state: dict[str, torch.Tensor], match_p
         apply_caffe_resnet_layout(model.trunk, model.local_stages)
         model.options.caffe_resnet = True
         model.config.arch["caffe_resnet"] = True
-        notes.append("Caffe layout: stride moved to each downsampling bottleneck's 1x1 conv; max pool padding 0, ceil_mode")
+        notes.append(
+            "Caffe layout: stride moved to each downsampling bottleneck's 1x1 conv; max pool padding 0, ceil_mode"
+        )
     if match_preprocess and "conv1.weight" in state:
         state["conv1.weight"] = state["conv1.weight"].flip(1)  # the model receives RGB; Caffe expected BGR
         mean_rgb = tuple(m / 255.0 for m in reversed(VGGFACE2_MEAN_BGR))
@@ -267,19 +273,31 @@ class PretrainedInit:
 
 PRETRAINED_INITS: tuple[PretrainedInit, ...] = (
     PretrainedInit(
-        "resnet18_msceleb", ("resnet18_msceleb.pth",), "torchvision", ("resnet18",),
+        "resnet18_msceleb",
+        ("resnet18_msceleb.pth",),
+        "torchvision",
+        ("resnet18",),
         "ResNet-18 trained for face recognition on MS-Celeb-1M (the file DAN and SCN use)",
     ),
     PretrainedInit(
-        "vggface2_resnet50_ft", ("resnet50_ft_weight.pkl",), "vggface2", ("resnet50",),
+        "vggface2_resnet50_ft",
+        ("resnet50_ft_weight.pkl",),
+        "vggface2",
+        ("resnet50",),
         "ResNet-50 pre-trained on MS-Celeb-1M, fine-tuned on VGGFace2 (cydonia999/VGGFace2-pytorch pickle)",
     ),
     PretrainedInit(
-        "ir50_ms1m", ("backbone_ir50_ms1m*.pth", "ir50*.pth", "*IR_50*.pth"), "ir50", ("ir50",),
+        "ir50_ms1m",
+        ("backbone_ir50_ms1m*.pth", "ir50*.pth", "*IR_50*.pth"),
+        "ir50",
+        ("ir50",),
         "face.evoLVe IR-50 trained on MS-Celeb-1M (112x112; used by POSTER and APViT)",
     ),
     PretrainedInit(
-        "imagenet_torchvision", ("resnet18-*.pth", "resnet50-*.pth"), "torchvision", ("resnet18", "resnet50"),
+        "imagenet_torchvision",
+        ("resnet18-*.pth", "resnet50-*.pth"),
+        "torchvision",
+        ("resnet18", "resnet50"),
         "torchvision ImageNet weights (not face-specific; a weaker starting point)",
     ),
 )
