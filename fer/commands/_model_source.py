@@ -17,6 +17,14 @@ def add_model_source(parser) -> None:
                         "(instead of --model)")
 
 
+def add_photo_model(parser, image_help: str) -> None:
+    """The options of a command that runs a model on the faces of one photo: IMAGE, the model, detector, device."""
+    parser.add_argument("image", help=image_help)
+    add_model_source(parser)
+    add_detector(parser)
+    add_device(parser)
+
+
 def model_source(args) -> str:
     """The checkpoint, else the model name (an empty name is kept, so the Predictor refuses it), else the default."""
     from fer.predictor import DEFAULT_MODEL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fer.commands._model_source import add_detector, add_device, add_model_source, model_source, resolve_device
+from fer.commands._model_source import add_photo_model, model_source, resolve_device
 
 NAME = "explain"
 HELP = "write Grad-CAM++ overlays (fused decision and each region head) for every face in an image"
@@ -15,8 +15,7 @@ OUTPUT_DIRS = ("out",)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("image", help="photo file (JPEG, PNG, ...), or an aligned face crop with --aligned")
-    add_model_source(parser)
+    add_photo_model(parser, "photo file (JPEG, PNG, ...), or an aligned face crop with --aligned")
     parser.add_argument("--out", required=True, help="folder for the PNG overlays (created if missing)")
     parser.add_argument("--target", default=None, help="class to explain (name or index); default: the prediction")
     parser.add_argument(
@@ -28,9 +27,7 @@ def add_arguments(parser) -> None:
         help="head maps at each head's own region features (local) or at the shared map before the split",
     )  # fmt: skip
     parser.add_argument("--aligned", action="store_true", help="IMAGE is already an aligned face crop: no detection")
-    add_detector(parser)
     parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces (default: every face)")
-    add_device(parser)
 
 
 def _save(path: Path, rgb) -> str:

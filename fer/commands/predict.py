@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fer.commands._model_source import add_detector, add_device, add_model_source, model_source, resolve_device
+from fer.commands._model_source import add_photo_model, model_source, resolve_device
 
 NAME = "predict"
 HELP = "predict the expression of each face in an image (fused prediction and the four region heads)"
@@ -13,10 +13,7 @@ INPUT_FILES = ("image",)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("image", help="photo file (JPEG, PNG, ...)")
-    add_model_source(parser)
-    add_detector(parser)
-    add_device(parser)
+    add_photo_model(parser, "photo file (JPEG, PNG, ...)")
     parser.add_argument("--max-faces", type=int, default=None, help="only the N largest faces (default: every face)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fer.commands._model_source import add_detector, add_device, add_model_source, model_source, resolve_device
+from fer.commands._model_source import add_photo_model, model_source, resolve_device
 from fer.errors import FERError, InputError
 
 NAME = "sensitivity"
@@ -16,10 +16,7 @@ OUTPUT_DIRS = ("out",)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("image", help="photo (one face of it: --face) or, with --aligned, an aligned face crop")
-    add_model_source(parser)
-    add_detector(parser)
-    add_device(parser)
+    add_photo_model(parser, "photo (one face of it: --face) or, with --aligned, an aligned face crop")
     parser.add_argument("--face", default=1, help="which face of the photo: numbered from 1, largest first")
     parser.add_argument("--patch", type=int, default=None, help="patch side in crop pixels (default: crop/7)")
     parser.add_argument("--stride", type=int, default=None, help="patch stride in crop pixels (default: patch/2)")

@@ -96,19 +96,7 @@ def open_folder(
                 keys.append(str(f))
                 labels.append(label)
 
-    def loader(i: int) -> np.ndarray:
-        return read_image(keys[i])
-
-    return LabeledSet(
-        name=name,
-        split=split or "all",
-        class_names=class_names(num_classes),
-        keys=keys,
-        targets=np.array(labels, np.int64),
-        loader=loader,
-        dropped=dict(dropped),
-        source=str(base),
-    )
+    return _files_set(name, split, num_classes, keys, labels, dropped, base)
 
 
 def open_fedro(root, split: str | None = None, num_classes: int = 7, class_order: str | None = None, **_) -> LabeledSet:
@@ -153,18 +141,24 @@ def open_csv(
     if split not in (None, "all") and splits_seen and split not in splits_seen:
         raise DatasetError(f"{path} has no rows of split {split!r} (splits: {sorted(splits_seen)})")
     missing = [k for k in keys if check_images and not Path(k).is_file()]
+    return _files_set(f"CSV {path.name}", split, num_classes, keys, labels, dropped, path, missing)
+
+
+def _files_set(name: str, split: str | None, num_classes: int, keys: list[str], labels: list[int],
+               dropped: Counter, source: Path, missing: list[str] | None = None) -> LabeledSet:
+    """A LabeledSet over image files named by `keys` (read on demand with fer.io's rules)."""
 
     def loader(i: int) -> np.ndarray:
         return read_image(keys[i])
 
     return LabeledSet(
-        name=f"CSV {path.name}",
+        name=name,
         split=split or "all",
         class_names=class_names(num_classes),
         keys=keys,
         targets=np.array(labels, np.int64),
         loader=loader,
         dropped=dict(dropped),
-        source=str(path),
-        missing_images=missing,
+        source=str(source),
+        missing_images=missing or [],
     )
