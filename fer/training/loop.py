@@ -154,7 +154,8 @@ def train(cfg: TrainConfig | Mapping, out_dir: str | os.PathLike | None = None, 
         remove_stale_temps(out)
         (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         log(f"training {cfg.model.name} on {run.train_set.name} ({len(run.train_set)} train / {len(run.val_set)} val "
-            f"images, {ranks.world} process(es), device {run.device}, amp {run.amp}) -> {out}")
+            f"images, {ranks.world} process(es), {ddp.describe(run.ranks)}, device {run.device}, amp {run.amp}, "
+            f"channels-last {cfg.train.channels_last}) -> {out}")
     run.stop_after_steps = stop_after_steps
     return fit(run, resumed)
 
