@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weights", default=None, help="a .safetensors checkpoint or a folder of them (adds to FER_WEIGHTS)")
     parser.add_argument("--no-untrained", action="store_true", help="do not offer the untrained ALFJ-Net architecture demo")
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("FER_CONCURRENCY", 2)), help="requests computed at once")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("FER_THREADS", 1)),
+                        help="threads of torch's and NumPy's maths pools per process (default 1, or FER_THREADS; see fer.threads)")
     return parser.parse_args(argv)
 
 
@@ -49,10 +51,12 @@ def warm_up(bank, label: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from fer.threads import set_threads
     from fer.ui.files import remove_at_exit
     from fer.ui.layout import CSS, build_demo, theme
     from fer.ui.models import ModelBank, default_choice, discover_models
 
+    set_threads(args.threads)  # before any model runs: small nets are fastest on one thread (fer.threads)
     remove_at_exit()  # the demo's temporary output folder goes with the process (normal exit and SIGTERM)
     choices = discover_models(args.weights, include_untrained=not args.no_untrained)
     default = default_choice(choices)

@@ -31,15 +31,12 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
 
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
-    """torch's intra-op thread count set to max(1, n) inside the block, restored after it."""
-    import torch
+    """torch's intra-op pool and NumPy's BLAS pool on max(1, n) threads inside the block (`fer.threads`),
+    restored after it."""
+    from fer.threads import threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, n))
-    try:
+    with threads(max(1, n)):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def row(benchmark: str, metric: str, value: float, target: str = "reported") -> dict:
