@@ -144,3 +144,30 @@ def test_moving_clip_and_y4m(tmp_path):
     assert data.startswith(b"YUV4MPEG2 W640 H480 F10:1")
     assert data.count(b"FRAME\n") == 5
     assert len(data) > 5 * 640 * 480 * 3 // 2
+
+
+def test_68_points_only_when_the_crop_or_an_occluder_reads_them(predictor, clip, monkeypatch):
+    """The 68-point net runs on a tracked face for face-api's crop (it is cut from the 68 points) and
+    for a virtual occluder; a 5-point crop without an occluder skips it."""
+    import importlib
+
+    from fer import Predictor
+
+    detect_module = importlib.import_module("fer.face.detect")  # the module (fer.face.detect is also a function)
+    calls = []
+    real = detect_module.add_landmarks68
+    monkeypatch.setattr(detect_module, "add_landmarks68", lambda *a, **k: calls.append(1) or real(*a, **k))
+    faceapi = LiveEngine(predictor, draw=False)
+    assert faceapi.crop_needs68
+    faceapi.process(clip[0])
+    calls.clear()
+    assert faceapi.process(clip[1]).face.landmarks68 is not None and calls  # tracked, 68 points from the net
+
+    five = LiveEngine(Predictor("alfj_resnet18"), draw=False)
+    assert not five.crop_needs68
+    five.process(clip[0])
+    calls.clear()
+    tracked = five.process(clip[1])
+    assert not tracked.detected and tracked.face.landmarks68 is None and not calls
+    covered = five.process(clip[2], Occluder("surgical_mask", 0.8))
+    assert covered.face.landmarks68 is not None and calls

@@ -49,6 +49,7 @@ class Recipe:
     summary: str
     fields: tuple[str, ...]  # the CropSpec fields this recipe reads (besides colour)
     cut: Callable[[np.ndarray, Face, CropSpec, int], AlignedFace]
+    uses_landmarks68: bool = False  # the cut reads the face's 68 points (else its box or 5 points)
 
 
 def _as_rgb(image) -> np.ndarray:
@@ -187,7 +188,7 @@ RECIPES: dict[str, Recipe] = {
     for r in (
         Recipe("similarity5", "5-point similarity alignment to the ArcFace template", ("face_scale",), _similarity5),
         Recipe("faceapi", "face-api's box of the 68 landmarks, padded, zero-padded to a square, no rotation",
-               ("padding",), _faceapi),
+               ("padding",), _faceapi, uses_landmarks68=True),
         Recipe("fer_box", "the fer package's square detector box plus a fixed margin, grey", ("margin_px",), _fer_box),
         Recipe("rafdb", "RAF-DB-style 5-point similarity alignment at 100×100", ("face_scale",), _rafdb),
     )
@@ -210,6 +211,11 @@ def cut(image, face: Face, spec: CropSpec | None = None, size: int = 224) -> Ali
 
         out.image = np.repeat(cv2.cvtColor(out.image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
     return out
+
+
+def needs_landmarks68(config) -> bool:
+    """Whether the crop of the model of `config` (a `ModelConfig`) is cut from the face's 68 points."""
+    return RECIPES[config.crop_recipe().recipe].uses_landmarks68
 
 
 def cut_for(image, face: Face, config, size: int | None = None) -> AlignedFace:

@@ -6,7 +6,8 @@
     for frame in frames:                       # RGB uint8, e.g. 640×480 webcam frames
         result = engine.process(frame)         # LiveFrame: .label, .probs, .head_labels, .image (annotated)
 
-Fast because (1) the face is tracked (`FaceTracker`: a full detection only every few frames),
+Fast because (1) the face is tracked (`FaceTracker`: a full detection only every few frames; the
+68-point net runs on a tracked face only when the model's crop recipe or a virtual occluder needs it),
 (2) the crop goes through the library's one path (`Preprocess.batch` -> `fer.predictor.infer_batches`)
 into one input buffer reused for every frame, (3) nothing spawns threads:
 torch's one intra-op pool does the maths, and Grad-CAM++ (when asked for) runs on a single
@@ -88,7 +89,11 @@ class LiveEngine:
         self.model = predictor.model
         self.class_names = tuple(predictor.class_names)
         self.region_names = tuple(predictor.region_names)
-        self.tracker = FaceTracker(predictor.detector, detect_every=detect_every)
+        from fer.face.crop import needs_landmarks68
+
+        self.crop_needs68 = needs_landmarks68(self.model.config)
+        # the 68-point net (a third of a tracked frame) runs only when the crop or an occluder reads its points
+        self.tracker = FaceTracker(predictor.detector, detect_every=detect_every, landmarks68=False)
         self.cam_every = max(0, int(cam_every))
         self.draw = draw
         self.history: deque[tuple[float, np.ndarray]] = deque(maxlen=600)
@@ -123,7 +128,12 @@ class LiveEngine:
                 self.history.append((started, None))
             else:
                 shown = frame
-                if occluder is not None and occluder.active:
+                occluding = occluder is not None and occluder.active
+                if face.landmarks68 is None and (self.crop_needs68 or occluding):
+                    from fer.face.detect import add_landmarks68
+
+                    face = result.face = add_landmarks68(frame, [face])[0]  # detect's rule: net, else the fit
+                if occluding:
                     shown = occlude_near_face(frame, face, occluder)
                 aligned = self.predictor.align(shown, face)
                 result.probs, result.head_probs = self._infer(aligned.image)

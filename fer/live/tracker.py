@@ -35,8 +35,10 @@ class FaceTracker:
     per video stream (per browser session).
     """
 
-    def __init__(self, detector: str = "auto", detect_every: int = DETECT_EVERY, min_score: float = MIN_SCORE) -> None:
+    def __init__(self, detector: str = "auto", detect_every: int = DETECT_EVERY, min_score: float = MIN_SCORE,
+                 landmarks68: bool = True) -> None:
         self.detector = detector
+        self.landmarks68 = bool(landmarks68)  # refined faces get the 68-point net's points (else None)
         self.detect_every = max(1, int(detect_every))
         self.min_score = float(min_score)
         self.face: Face | None = None
@@ -59,7 +61,7 @@ class FaceTracker:
         with self._lock:
             self.frames += 1
             if self.face is not None and self._point is None and self.since_detect < self.detect_every:
-                face = refine(rgb, self.face, self.min_score)
+                face = refine(rgb, self.face, self.min_score, self.landmarks68)
                 if face is not None and _iou(face.box, self.face.box) > 0.3:
                     self.face, self.since_detect = face, self.since_detect + 1
                     return face
@@ -94,8 +96,9 @@ class FaceTracker:
 
 
 @torch.inference_mode()
-def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE) -> Face | None:
-    """Re-fit `previous` (box + 5 landmarks) in a new frame with MTCNN's O-Net; None when lost."""
+def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE, landmarks68: bool = True) -> Face | None:
+    """Re-fit `previous` (box + 5 landmarks) in a new frame with MTCNN's O-Net; None when lost. With
+    `landmarks68`, the face also gets `detect`'s 68 points (the net's, about a third of the cost)."""
     from fer.face.detect import add_landmarks68
     from fer.face.mtcnn import apply_offsets, get_mtcnn, normalise, onet_points, square_boxes
 
@@ -113,7 +116,7 @@ def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE) -> Fac
     points = onet_points(box, marks[best : best + 1])[0].numpy().astype(np.float64)
     new_box = apply_offsets(box, offsets[best : best + 1])[0, :4].numpy().astype(np.float64)
     face = Face(box=new_box, score=score, landmarks=points)
-    return add_landmarks68(rgb, [face])[0]  # the same 68 points as `detect`, so the same crop
+    return add_landmarks68(rgb, [face])[0] if landmarks68 else face  # the same 68 points as `detect`
 
 
 def _square_crops(rgb: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tensor:
