@@ -1,7 +1,8 @@
 """Evaluation: per-head and fused accuracy, mean per-class accuracy, confusion matrix, reports.
 
 `predict(model, data)` runs a model over a `LabeledSet`; `metrics(head_logits, labels, names)`
-turns the logits into the figures; `write_report(...)` writes JSON, a plotly HTML confusion
+turns the logits into the figures; `evaluate(..., locality_limit=N)` adds the heads' locality
+(`fer.robustness.locality`) on the first N images; `write_report(...)` writes JSON, a plotly HTML confusion
 matrix and a PNG drawn with OpenCV (no kaleido/browser needed).
 """
 
@@ -80,7 +81,10 @@ def metrics(head_logits: np.ndarray, labels: np.ndarray, class_names: tuple[str,
     }
 
 
-def evaluate(model: FERModel, data: LabeledSet, **kw) -> dict:
+def evaluate(model: FERModel, data: LabeledSet, locality_limit: int = 0, **kw) -> dict:
+    """`metrics` of `model` on `data`, with the data set's name; `locality_limit` > 0 adds a `locality`
+    entry: `fer.robustness.locality.of_dataset` on the first that many images (`LocalityResult.to_dict()`,
+    the format of `fer locality --json`)."""
     if data.class_names != tuple(model.config.class_names[: len(data.class_names)]) or len(data.class_names) != model.config.num_classes:
         from fer.errors import DatasetError
 
@@ -91,6 +95,10 @@ def evaluate(model: FERModel, data: LabeledSet, **kw) -> dict:
     logits, fused = predict(model, data, return_probs=True, **kw)
     m = metrics(logits, data.labels, data.class_names, fused)
     m["dataset"] = {"name": data.name, "split": data.split, "source": data.source}
+    if locality_limit and len(data):
+        from fer.robustness.locality import of_dataset
+
+        m["locality"] = of_dataset(model, data, locality_limit, batch_size=kw.get("batch_size", 32)).to_dict()
     return m
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fer.data.base import LabeledSet
-from fer.errors import DatasetError
+from fer.errors import DatasetError, InputError
 from fer.evaluate import confusion, evaluate, metrics, write_report
 from fer.labels import CANONICAL_7, CANONICAL_8
 
@@ -109,6 +109,64 @@ def test_evaluate_cli_on_a_rafdb_tree_with_its_subsets(tmp_path, capsys):
     assert "not trained on expression data" in out
     summary = json.loads(out[out.index("{"):])
     assert summary["reports"]["test"]["n"] == 7 and summary["reports"]["test:occlusion"]["n"] == 2
+    loc = summary["reports"]["test"]["locality"]  # one head: locality.py's null convention
+    assert not loc["applies"] and loc["locality"] == [None] and loc["offdiag_over_diag"] is None
+    assert np.asarray(loc["crosstalk"]).shape == (4, 1) and loc["n"] == 7
+    assert json.loads((tmp_path / "ev" / "rafdb_test.json").read_text())["locality"] == loc
     assert "subset list missing" in summary["reports"]["test:pose30"]["skipped"]
     assert (tmp_path / "ev" / "rafdb_test_occlusion_confusion.png").is_file()
     assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.safetensors"), "--data", "synthfer"]) == 2
+
+
+def _synth_set(n: int, size: int = 48) -> LabeledSet:
+    from fer.data.synthetic import SynthFER
+
+    gen = SynthFER(size, 0)
+    samples = [gen.sample("test", i) for i in range(n)]
+    return LabeledSet("SynthFER (synthetic)", "test", CANONICAL_7, [f"s{i}" for i in range(n)],
+                      np.array([s.label for s in samples]), lambda i: samples[i].image)
+
+
+def test_evaluate_adds_the_locality_of_the_first_images(one_torch_thread):
+    import torch
+
+    from fer.models import create_model
+    from fer.robustness.locality import crosstalk
+
+    torch.manual_seed(0)
+    model = create_model("alfj_patch_resnet18_half", input_size=48).eval()
+    data = _synth_set(6)
+    rep = evaluate(model, data, locality_limit=4, batch_size=4)
+    loc = rep["locality"]
+    assert loc["n"] == 4 and loc["applies"] and loc["data"] == "SynthFER (synthetic) test"
+    # the same figures as fer.robustness.locality on the same four preprocessed images
+    x = np.stack([model.config.preprocess.to_tensor(data.image(i)).numpy() for i in range(4)])
+    direct = crosstalk(model, torch.from_numpy(x), cam_limit=0)
+    np.testing.assert_allclose(loc["crosstalk"], direct.crosstalk, atol=1e-6)
+    off = ~np.eye(4, dtype=bool)
+    assert (np.asarray(loc["crosstalk"])[off] == 0).all() and loc["offdiag_over_diag"] == 0.0  # input split: local
+    assert len(loc["cam_share"]) == 4 and json.loads(json.dumps(rep))["locality"] == loc
+    assert "locality" not in evaluate(model, data, batch_size=4)  # off by default in the library
+    with pytest.raises(InputError, match="locality limit"):
+        evaluate(model, data, locality_limit=-2)
+
+
+def test_evaluate_cli_locality_limit(tmp_path, capsys, one_torch_thread):
+    from fer.cli import main as cli_main
+    from fer.models import create_model
+    from fer.models.checkpoint import save_checkpoint
+
+    ckpt = save_checkpoint(create_model("alfj_resnet18_half", input_size=48), tmp_path / "m.safetensors")
+    base = ["evaluate", "--checkpoint", str(ckpt), "--data", "synthfer", "--option", "test_size=6",
+            "--option", "image_size=48", "--device", "cpu"]
+    assert cli_main([*base, "--locality-limit", "3", "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    loc = json.loads(out[out.index("{"):])["reports"]["test"]["locality"]
+    assert loc["n"] == 3 and np.asarray(loc["crosstalk"]).shape == (4, 4) and len(loc["locality"]) == 4
+    assert np.asarray(loc["crosstalk"])[~np.eye(4, dtype=bool)].max() > 0  # the paper's split is not local
+    assert cli_main([*base, "--locality-limit", "0", "--out", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "locality" not in json.loads(out[out.index("{"):])["reports"]["test"]
+    assert "locality" not in json.loads((tmp_path / "b" / "synthfer_test.json").read_text())
+    assert cli_main([*base, "--locality-limit", "-1"]) == 2
+    assert "--locality-limit" in capsys.readouterr().err

@@ -20,20 +20,11 @@ def _model(name: str, **arch) -> torch.nn.Module:
     return create_model(name, input_size=SIZE, **arch).eval()
 
 
-def _hide(x: torch.Tensor, region: int) -> torch.Tensor:
-    """Image quadrant `region` (TL, TR, BL, BR) set to zero (the normalised mean)."""
-    y = x.clone()
-    r, c = divmod(region, 2)
-    h, w = x.shape[-2] // 2, x.shape[-1] // 2
-    y[..., r * h:(r + 1) * h, c * w:(c + 1) * w] = 0
-    return y
-
-
-@torch.no_grad()
 def hidden_region_crosstalk(model, x: torch.Tensor) -> np.ndarray:
-    """(4, 4): row j = input quadrant j hidden, column k = max |change| of head k's probabilities."""
-    clean = model(x).head_probs
-    return np.stack([(model(_hide(x, j)).head_probs - clean).abs().amax(dim=(0, 2)).numpy() for j in range(4)])
+    """(4, 4): fer.robustness.locality's cross-talk (row j = region j hidden with grey, column k = head k)."""
+    from fer.robustness.locality import crosstalk
+
+    return crosstalk(model, x, cam_limit=0).crosstalk
 
 
 def test_registered_with_their_options():

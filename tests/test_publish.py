@@ -58,11 +58,20 @@ def _eval_dir(folder: Path, locality: dict | None = None, model: str = "alfj_res
     return folder
 
 
+def _locality_of(ckpt: Path) -> dict:
+    """The `locality` entry `fer evaluate` writes (fer.robustness.locality's to_dict), for this checkpoint."""
+    from fer.models.checkpoint import load_checkpoint
+    from fer.robustness.locality import crosstalk
+
+    faces = np.random.default_rng(0).integers(0, 255, (3, 64, 64, 3), dtype=np.uint8)
+    return crosstalk(load_checkpoint(ckpt), faces, cam_limit=1).to_dict()
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, one_torch_thread):
     root = tmp_path_factory.mktemp("publish")
     ckpt = _checkpoint(root / "run")
-    evals = _eval_dir(root / "eval", locality={"own_region_drop": 0.31, "per_head": {"top-left": 0.4}})
+    evals = _eval_dir(root / "eval", locality=_locality_of(ckpt))
     out = root / "published"
     assert cli_main(["publish", "--checkpoint", str(ckpt), "--out", str(out), "--eval", str(evals),
                      "--name", "alfj-synthfer-test"]) == 0
@@ -123,13 +132,20 @@ def test_card_is_front_matter_plus_markdown_the_hub_can_read(published):
     assert by_name[(None, "mean per-class accuracy")] == round(report["mean_class_accuracy"], 4)
     assert by_name[(None, "top-left head accuracy")] == round(report["per_head_accuracy"]["top-left"], 4)
     assert by_name[("occlusion", "fused accuracy")] == round(report["accuracy"], 4)
-    assert by_name[(None, "locality own_region_drop")] == 0.31
-    assert by_name[(None, "locality per_head top-left")] == 0.4
+    loc = report["locality"]  # fer evaluate's format: LocalityResult.to_dict()
+    for k, head in enumerate(loc["columns"]):
+        assert by_name[(None, f"locality index {head}")] == round(loc["locality"][k], 4)
+        assert by_name[(None, f"CAM share {head}")] == round(loc["cam_share"][k], 4)
+    assert by_name[(None, "cross-talk off-diagonal / diagonal")] == round(loc["offdiag_over_diag"], 4)
+    assert by_name[("occlusion", "locality index top-left")] == round(loc["locality"][0], 4)
     assert all(r.task_type == "image-classification" for r in results)
     for heading in ("# alfj-synthfer-test", "## Evaluation", "## Architecture", "## Crop recipe", "## Training",
                     "## How to load"):
         assert f"\n{heading}" in body
     assert "(images/rafdb_test_confusion.png)" in body
+    assert "**Locality**" in body and "docs/locality.md" in body
+    row = next(line for line in body.splitlines() if line.startswith("| top-right | "))  # the cross-talk matrix
+    assert [float(v) for v in row.strip("| ").split(" | ")[1:]] == [round(v, 4) for v in report["locality"]["crosstalk"][1]]
     assert "fer.Predictor(" in body and "FER_HUB_REPO=" in body and "FER_WEIGHTS=" in body
     assert "| local_stage | \"shared\" |" in body and "cbam_reduction" in body  # every option, defaults too
     assert "python -m fer train --config training_config.yaml" in body
@@ -227,3 +243,21 @@ def test_folder_without_checkpoint_and_broken_cards(tmp_path):
         assert card_summary(card) == ""
     card.write_text("---\nlibrary_name: alfj-fer\n---\n# t\n\n> **Trained** on *X*.\nsecond line\n\n## next\n")
     assert card_summary(card) == "Trained on X. second line"
+
+
+def test_publish_refuses_a_locality_entry_in_another_format(tmp_path, capsys):
+    ckpt = _checkpoint(tmp_path / "run")
+    evals = _eval_dir(tmp_path / "eval", locality={"own_region_drop": 0.31})
+    assert cli_main(["publish", "--checkpoint", str(ckpt), "--out", str(tmp_path / "pub"), "--eval", str(evals)]) == 2
+    err = capsys.readouterr().err
+    assert "locality entry is not in fer locality's format" in err and "Traceback" not in err
+
+
+def test_publish_one_head_locality_gives_no_locality_figures(tmp_path):
+    from fer.hub.card import locality_figures
+
+    doc = {"crosstalk": [[0.2], [0.1], [0.3], [0.4]], "locality": [None], "cam_share": [None], "columns": ["whole-face"],
+           "applies": False, "offdiag_over_diag": None, "n": 4}
+    assert locality_figures(doc) == ({}, [])
+    figures, matrix = locality_figures({**doc, "applies": True, "columns": ["a"], "locality": [0.5], "cam_share": [0.25]})
+    assert figures == {"locality index a": 0.5, "CAM share a": 0.25} and matrix == doc["crosstalk"]

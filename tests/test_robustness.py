@@ -141,6 +141,26 @@ def test_reports_written_and_parse_back(tiny_model, test_set, tmp_path):
     assert mask["coverage_bottom-left"] > 2 * mask["coverage_top-left"]
 
 
+def test_report_carries_the_locality_of_each_model(tiny_model, test_set, tmp_path):
+    from fer.robustness.locality import crosstalk, of_samples
+
+    small = test_set.head(12)
+    result = sweep([tiny_model], small, [Condition("clean"), Condition("half:top", 1.0)], model_names=["tiny"],
+                   batch_size=8, progress=False)
+    result.locality = {"tiny": of_samples(tiny_model, small, limit=5, cam_limit=1).to_dict()}
+    paths = write_reports(result, tmp_path / "out")
+    doc = read_report_json(paths["json"])
+    direct = crosstalk(tiny_model, small.crops[:5], cam_limit=0)
+    np.testing.assert_allclose(doc["locality"]["tiny"]["crosstalk"], direct.crosstalk)
+    assert doc["locality"]["tiny"]["n"] == 5
+    # 5x5 convolutions reach 2 px over the quadrant borders: nearly, not exactly, local
+    assert 0 < doc["locality"]["tiny"]["offdiag_over_diag"] < 0.5
+    html = paths["html"].read_text()
+    assert html.count("Plotly.newPlot") == 5 and "Locality of the heads" in html and "Off-diagonal" in html
+    with pytest.raises(InputError, match="locality limit"):
+        of_samples(tiny_model, small, limit=0)
+
+
 def test_pseudo_labels_from_a_model(tiny_model, test_set):
     unlabelled = Samples(test_set.crops[:30], test_set.landmarks[:30], None, source="photos")
     result = sweep([tiny_model], unlabelled, [Condition("clean"), Condition("half:bottom", 1.0)], progress=False)
@@ -216,12 +236,18 @@ def test_robustness_and_sensitivity_cli(tmp_path, capsys, astronaut):
     assert (out / "robustness.csv").is_file() and (out / "robustness.html").is_file()
     printed = capsys.readouterr().out
     assert "clean accuracy" in printed
+    loc = doc["locality"]["mini_xception_fer2013"]  # default --locality-limit 32: all 7 faces
+    assert loc["n"] == 7 and np.asarray(loc["crosstalk"]).shape == (4, 4) and len(loc["locality"]) == 4
+    assert "locality on 7 faces: index per head" in printed and "Locality of the heads" in (out / "robustness.html").read_text()
     header = next(i for i, line in enumerate(printed.splitlines()) if "severity" in line and "flip rate" in line)
     condition, severity, acc, drop, flips = printed.splitlines()[header + 1].split()  # the header sits over the rows
     assert condition in {"sunglasses", "region:top-left", "region:top-right", "region:bottom-left",
                          "region:bottom-right"} and float(severity) == 1 and 0 <= float(acc) <= 1
 
-    for bad in (["--severities", "2"], ["--occluders", "nope"], ["--limit", "0"]):
+    assert main(argv[:-2] + ["--out", str(tmp_path / "off"), "--locality-limit", "0"]) == 0
+    assert "locality" not in read_report_json(tmp_path / "off" / "robustness.json")
+    assert "locality" not in capsys.readouterr().out
+    for bad in (["--severities", "2"], ["--occluders", "nope"], ["--limit", "0"], ["--locality-limit", "-1"]):
         assert main(argv[:-2] + ["--out", str(tmp_path / "bad")] + bad) == 2
         err = capsys.readouterr().err
         assert err.startswith("error:") and "Traceback" not in err
@@ -265,6 +291,9 @@ def test_photos_folder_with_pseudo_labels(tmp_path, capsys, astronaut):
     assert {r["model"]: r["acc"] for r in clean}["faceapi_expression"] == 1.0
     masked = next(r for r in doc["rows"] if r["occluder"] == "surgical_mask" and r["class"] == "all")
     assert masked["coverage_bottom-left"] > 0.3 and masked["coverage_top-left"] < 0.1  # detected landmarks place it
+    # locality on the photos' faces, each model cutting its own crop
+    assert [doc["locality"][m]["n"] for m in ("mini_xception_fer2013", "faceapi_expression")] == [2, 2]
+    assert printed.count("locality on 2 faces") == 2
 
 
 def test_dataset_loader_samples_use_the_template(tiny_model):

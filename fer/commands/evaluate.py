@@ -33,6 +33,9 @@ def add_arguments(parser) -> None:
                         help="data-set option, e.g. --option test_size=700 --option seed=1 for synthfer")
     parser.add_argument("--out", help="report folder (default: <checkpoint folder>/eval)")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per forward pass")
+    parser.add_argument("--locality-limit", type=int, default=32, metavar="N",
+                        help="add the heads' locality (cross-talk matrix, locality index, CAM share; as `fer locality`) "
+                        "on the first N images of each report, 4 of them with Grad-CAM++; 0: skip it (default 32)")
     add_device(parser)
 
 
@@ -44,10 +47,12 @@ def _parse_options(items: list[str]) -> dict:
 
 def run(args) -> int:
     from fer.data.registry import crop_options, open_dataset
-    from fer.errors import DatasetError
+    from fer.errors import DatasetError, InputError
     from fer.evaluate import evaluate, write_report
     from fer.models.checkpoint import load_checkpoint
 
+    if args.locality_limit < 0:
+        raise InputError("--locality-limit must be 0 (off) or a number of images")
     name, _, root = args.data.partition(":")
     root = root or args.root
     device = resolve_device(args.device)
@@ -79,7 +84,7 @@ def run(args) -> int:
         if data.missing_images:
             raise DatasetError(f"{len(data.missing_images)} image file(s) of {data.name} {data.split} are missing, "
                                f"e.g. {data.missing_images[0]}")
-        report = evaluate(model, data, batch_size=args.batch_size, device=device)
+        report = evaluate(model, data, batch_size=args.batch_size, device=device, locality_limit=args.locality_limit)
         report["model"] = {"name": cfg.name, "trained": cfg.trained, "provenance": cfg.provenance, "checkpoint": str(args.checkpoint)}
         stem = f"{name.lower()}_{data.split.replace(':', '_')}"
         paths = write_report(report, out, stem)
@@ -88,5 +93,7 @@ def run(args) -> int:
             "mean_class_accuracy": report["mean_class_accuracy"], "per_head_accuracy": report["per_head_accuracy"],
             "files": paths,
         }
+        if "locality" in report:
+            summary["reports"][data.split]["locality"] = report["locality"]
     print(json.dumps(summary, indent=2))
     return 0

@@ -35,6 +35,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--limit", type=int, help="use only the first N images, for quick looks (default: all; "
                         "SynthFER: 700)")
     parser.add_argument("--batch-size", type=int, default=32, help="crops per forward pass")
+    parser.add_argument("--locality-limit", type=int, default=32, metavar="N",
+                        help="also measure each model's head locality (cross-talk matrix, fer locality) on the first "
+                        "N clean faces, 4 of them with Grad-CAM++; 0: skip it (default 32)")
     parser.add_argument("--crop-size", type=int,
                         help="aligned crop size the occluders are drawn at (default: largest model input, <= 224)")
     parser.add_argument("--pseudo-labels", metavar="MODEL",
@@ -74,6 +77,8 @@ def run(args) -> int:
         raise InputError("--limit must be at least 1")
     if args.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
+    if args.locality_limit < 0:
+        raise InputError("--locality-limit must be 0 (off) or a number of faces")
     conditions = default_conditions(_occluders(args.occluders), _floats(args.severities), not args.no_region_blocks)
     if args.threads is not None:
         if args.threads < 1:
@@ -106,6 +111,11 @@ def run(args) -> int:
             print(f"note: {spec} has no trained weights: its numbers show the method, not real robustness")
     result = sweep(models, samples, conditions, model_names=args.model, pseudo_label_model=pseudo,
                    batch_size=args.batch_size, limit=args.limit, seed=args.seed, progress=not args.no_progress)
+    if args.locality_limit:
+        from fer.robustness.locality import of_samples
+
+        result.locality = {name: of_samples(m, samples, args.locality_limit, batch_size=args.batch_size).to_dict()
+                           for m, name in zip(models, result.meta["models"])}
     paths = write_reports(result, Path(args.out))
     _print_summary(result)
     t = result.timings
@@ -133,3 +143,16 @@ def _print_summary(result) -> None:
         for r in worst:
             print(f"  {r['occluder']:>24s}  {r['severity']:>8g}  {r['acc']:>8.3f}  {r['drop']:>+8.3f}  "
                   f"{r['flip_rate']:>9.2f}")
+        loc = result.locality.get(model)
+        if loc:
+            print(f"  {locality_line(loc)}")
+
+
+def locality_line(doc: dict) -> str:
+    """`fer robustness`'s one line per model on its heads' locality (from LocalityResult.to_dict())."""
+    if not doc["applies"]:
+        return f"locality: does not apply (one head; {doc['n']} faces)"
+    index = " ".join("n/a" if v is None else f"{v:.2f}" for v in doc["locality"])
+    ratio = doc.get("offdiag_over_diag")
+    return (f"locality on {doc['n']} faces: index per head (TL TR BL BR) {index}; cross-talk off-diagonal / diagonal "
+            f"{'n/a' if ratio is None else f'{ratio:.2f}'} (0 = local)")

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from fer.hub.folder import CHECKPOINT_NAME, LIBRARY_NAME
+from fer.regions import REGION_NAMES
 
 UNTRAINED, SYNTHETIC, TRAINED = "untrained", "synthetic", "trained"
 TASK = {"type": "image-classification", "name": "Facial expression recognition"}
@@ -40,7 +41,9 @@ class EvalResult:
     mean_class_accuracy: float | None = None
     per_head_accuracy: dict[str, float] = field(default_factory=dict)
     per_class_accuracy: dict[str, float | None] = field(default_factory=dict)
-    locality: dict[str, float] = field(default_factory=dict)
+    locality: dict[str, float] = field(default_factory=dict)  # `locality_figures` of the report's locality entry
+    crosstalk: list[list[float]] = field(default_factory=list)  # rows: hidden region, columns: heads
+    locality_faces: int = 0
     image: str | None = None  # the confusion-matrix PNG, relative to the published folder
 
 
@@ -77,15 +80,25 @@ def _num(value: Any) -> float | None:
     return round(float(value), 4)
 
 
-def flatten_numbers(obj: Any, prefix: str = "", depth: int = 3) -> dict[str, float]:
-    """Numeric leaves of a (nested) JSON value as {"a b": value}; used for the `locality` entry."""
-    if _num(obj) is not None:
-        return {prefix or "value": _num(obj)}
-    out: dict[str, float] = {}
-    if isinstance(obj, dict) and depth > 0:
-        for key, value in obj.items():
-            out.update(flatten_numbers(value, f"{prefix} {key}".strip(), depth - 1))
-    return out
+def locality_figures(doc: Any) -> tuple[dict[str, float], list[list[float]]]:
+    """({measure: value}, cross-talk matrix) of an evaluation report's `locality` entry, which is
+    `fer.robustness.locality`'s `LocalityResult.to_dict()` (as `fer evaluate` and `fer locality --json`
+    write it). A one-head model's entry (locality does not apply) gives no figures."""
+    if doc is None:
+        return {}, []
+    try:
+        heads = [str(h) for h in doc["columns"]]
+        matrix = [[float(v) for v in row] for row in doc["crosstalk"]]
+        index, shares, applies = list(doc["locality"]), list(doc.get("cam_share") or []), bool(doc.get("applies", True))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"its locality entry is not in fer locality's format (crosstalk, locality, columns): "
+                         f"{exc!r}") from None
+    if not applies:
+        return {}, []
+    figures = {f"locality index {h}": _num(v) for h, v in zip(heads, index)}
+    figures.update({f"CAM share {h}": _num(v) for h, v in zip(heads, shares)})
+    figures["cross-talk off-diagonal / diagonal"] = _num(doc.get("offdiag_over_diag"))
+    return {k: v for k, v in figures.items() if v is not None}, matrix
 
 
 def dataset_id(name: str) -> str:
@@ -111,8 +124,7 @@ def _metrics(r: EvalResult) -> list[dict[str, Any]]:
     rows = [{"type": "accuracy", "name": "fused accuracy", "value": _num(r.accuracy)}]
     rows.append({"type": "accuracy", "name": "mean per-class accuracy", "value": _num(r.mean_class_accuracy)})
     rows += [{"type": "accuracy", "name": f"{head} head accuracy", "value": _num(v)} for head, v in r.per_head_accuracy.items()]
-    rows += [{"type": f"locality_{dataset_id(k).replace('-', '_')}", "name": f"locality {k}", "value": v}
-             for k, v in r.locality.items()]
+    rows += [{"type": dataset_id(k).replace("-", "_"), "name": k, "value": v} for k, v in r.locality.items()]
     return [m for m in rows if m["value"] is not None]
 
 
@@ -174,8 +186,15 @@ def _evaluation(inp: CardInputs) -> str:
              _table(["data set", "split", "images", "fused acc.", "mean per-class acc.", *(f"{h} head" for h in heads)], rows)]
     loc = [[r.dataset, r.split, k, v] for r in inp.results for k, v in r.locality.items()]
     if loc:
-        parts += ["\n**Locality** (how much each region head depends on its own part of the face; "
-                  "see the project's docs/robustness.md):\n", _table(["data set", "split", "measure", "value"], loc)]
+        parts += ["\n**Locality** (`fer locality`: hide the region a head is meant to see with grey and measure the "
+                  "change of every head's probabilities; the locality index is the share of a head's change that "
+                  "comes from its own region, 1 = local; see the project's docs/locality.md):\n",
+                  _table(["data set", "split", "measure", "value"], loc)]
+    for r in inp.results:
+        if r.crosstalk and r.locality:
+            heads = [k.removeprefix("locality index ") for k in r.locality if k.startswith("locality index ")]
+            parts += [f"\nCross-talk, {r.dataset} {r.split} ({r.locality_faces} images; row = hidden region, "
+                      "column = head):\n", _table(["hidden", *heads], [[g, *row] for g, row in zip(REGION_NAMES, r.crosstalk)])]
     for r in inp.results:
         classes = [[c, v if v is not None else "–"] for c, v in r.per_class_accuracy.items()]
         if r.image or classes:

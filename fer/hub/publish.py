@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fer.errors import CheckpointError, FERError
-from fer.hub.card import CardInputs, EvalResult, flatten_numbers, options_of, render_card, training_status
+from fer.hub.card import CardInputs, EvalResult, locality_figures, options_of, render_card, training_status
 from fer.hub.folder import CARD_NAME, CHECKPOINT_NAME, card_summary, resolve_published
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def _read_json(path: Path) -> Any:
 def _result(report: dict[str, Any], image: str | None) -> EvalResult:
     ds = report.get("dataset") if isinstance(report.get("dataset"), dict) else {}
     try:
+        figures, matrix = locality_figures(report.get("locality"))
         return EvalResult(
             dataset=str(ds.get("name") or report.get("dataset") or "unknown"),
             split=str(ds.get("split") or report.get("split") or "test"),
@@ -78,7 +79,9 @@ def _result(report: dict[str, Any], image: str | None) -> EvalResult:
             mean_class_accuracy=report.get("mean_class_accuracy"),
             per_head_accuracy={str(k): float(v) for k, v in (report.get("per_head_accuracy") or {}).items()},
             per_class_accuracy=dict(report.get("per_class_accuracy") or {}),
-            locality=flatten_numbers(report.get("locality")) if report.get("locality") is not None else {},
+            locality=figures,
+            crosstalk=matrix,
+            locality_faces=int((report.get("locality") or {}).get("n", 0)),
             image=image,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -18,6 +18,11 @@ The fill is mid grey (RGB 128, 128, 128) in pixel space, i.e. ((128 / 255) - mea
 after the model's normalisation. One-head models: locality does not apply; the four quadrants are
 hidden and one column is reported (locality and CAM share None). Batched: one clean and four
 hidden passes per `batch_size` faces, so memory is bounded by the batch.
+
+One summary figure, `offdiag_ratio`: mean off-diagonal ÷ mean diagonal cross-talk (0 = local,
+about 1 = every head reacts to every region alike); None for one-head models.
+`of_samples` / `of_dataset` measure the first `limit` faces of a sweep's `Samples` or of a
+`LabeledSet` (what `fer robustness` and `fer evaluate` report); `DEFAULT_LIMIT` faces by default.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from fer.models.base import FERModel
 from fer.regions import REGION_NAMES, Box, head_names, split_boxes
 
 FILL_RGB = (128, 128, 128)
+DEFAULT_LIMIT = 32  # faces `fer robustness` / `fer evaluate` measure by default (--locality-limit)
+DEFAULT_CAMS = 4  # of which get Grad-CAM++ for the CAM share there
 
 
 @dataclass
@@ -47,6 +54,11 @@ class LocalityResult:
     fill: str = "mid grey RGB (128, 128, 128) in pixel space, before normalisation"
     meta: dict = field(default_factory=dict)
 
+    @property
+    def offdiag_ratio(self) -> float | None:
+        """Mean off-diagonal ÷ mean diagonal cross-talk: 0 = local; None for one-head models or no change."""
+        return offdiag_ratio(self.crosstalk) if self.applies else None
+
     def to_dict(self) -> dict:
         def clean(v):
             return None if v is None or not math.isfinite(float(v)) else float(v)
@@ -55,6 +67,7 @@ class LocalityResult:
             "crosstalk": [[float(v) for v in row] for row in self.crosstalk],
             "locality": [clean(v) for v in self.locality],
             "cam_share": [clean(v) for v in self.cam_share],
+            "offdiag_over_diag": clean(self.offdiag_ratio),
             "rows": list(REGION_NAMES),
             "columns": list(self.heads),
             "regions": [list(b) for b in self.regions],
@@ -75,6 +88,15 @@ class LocalityResult:
             cells = ["n/a" if v is None or not math.isfinite(v) else f"{v:.4f}" for v in values]
             lines.append(f"{label:>14s} | " + " ".join(f"{c:>{width}s}" for c in cells))
         return "\n".join(lines)
+
+
+def offdiag_ratio(matrix) -> float | None:
+    """Mean off-diagonal ÷ mean diagonal of a square cross-talk matrix (None when the diagonal is all 0)."""
+    m = np.asarray(matrix, np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 2:
+        return None
+    diag = float(np.diag(m).mean())
+    return float(m[~np.eye(len(m), dtype=bool)].mean() / diag) if diag > 0 else None
 
 
 def _fill_values(model: FERModel) -> torch.Tensor:
@@ -164,3 +186,42 @@ def crosstalk(model: FERModel, images, fill=None, batch_size: int = 32, cam_limi
         meta={"model": model.config.name, "trained": bool(model.config.trained), "cam_faces": min(cam_limit, len(x_all))
               if applies else 0},
     )
+
+
+def _check_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
+        raise InputError(f"the locality limit must be a whole number of faces >= 1, got {limit!r}")
+    return int(limit)
+
+
+def of_samples(model: FERModel, samples, limit: int = DEFAULT_LIMIT, cam_limit: int = DEFAULT_CAMS,
+               batch_size: int = 32) -> LocalityResult:
+    """Locality on the first `limit` faces of a sweep's `fer.robustness.Samples` (clean). Scenes
+    (`samples.faces` set) are cut with the model's own crop recipe, as the sweep does."""
+    part = samples.head(_check_limit(limit))
+    if len(part) == 0:
+        raise InputError("locality needs at least one face")
+    if part.faces is not None:
+        from fer.face.crop import cut_for
+
+        crops = np.stack([cut_for(scene, face, model.config).image for scene, face in zip(part.crops, part.faces)])
+    else:
+        crops = part.crops
+    result = crosstalk(model, crops, batch_size=batch_size, cam_limit=cam_limit)
+    result.meta["data"] = samples.source
+    return result
+
+
+def of_dataset(model: FERModel, data, limit: int = DEFAULT_LIMIT, cam_limit: int = DEFAULT_CAMS,
+               batch_size: int = 32) -> LocalityResult:
+    """Locality on the first `limit` images of a `fer.data.LabeledSet`, preprocessed as `fer evaluate` does."""
+    from fer.data.base import TorchImages
+
+    n = min(_check_limit(limit), len(data))
+    if n == 0:
+        raise InputError("locality needs at least one face")
+    images = TorchImages(data, model.config.preprocess)
+    x = torch.stack([images[i][0] for i in range(n)])
+    result = crosstalk(model, x, batch_size=batch_size, cam_limit=cam_limit)
+    result.meta["data"] = f"{data.name} {data.split}"
+    return result

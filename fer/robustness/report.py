@@ -2,7 +2,8 @@
 
 The HTML embeds plotly.js (no network needed to open it) and holds: a heatmap of the fused
 accuracy drop per occluder x severity (one panel per model), per-head accuracy bars at the
-highest severity, accuracy-vs-severity curves, and a model-vs-model comparison.
+highest severity, accuracy-vs-severity curves, a model-vs-model comparison, and (when the sweep
+result carries it) each model's cross-talk heatmap from `fer.robustness.locality`.
 """
 
 from __future__ import annotations
@@ -210,7 +211,23 @@ def _table_html(rows: list[dict]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def write_html(rows: list[dict], meta: dict, path: Path) -> None:
+def _locality_html(locality: dict[str, dict]) -> str:
+    """The report's locality section: one cross-talk heatmap per model, each with its one-sentence reading."""
+    from fer.robustness.locality_figure import crosstalk_figure, describe
+
+    if not locality:
+        return ""
+    parts = ["<h2>Locality of the heads</h2><p>Each model's cross-talk on the first clean faces "
+             "(fer.robustness.locality; L = locality index, the share of a head's change that comes from its own "
+             "region; see docs/locality.md).</p>"]
+    for model, doc in locality.items():
+        fig = crosstalk_figure(doc, f"{model}: cross-talk on {doc.get('n', '?')} faces")
+        parts.append(f"<div>{fig.to_html(full_html=False, include_plotlyjs=False)}</div>"
+                     f"<p>{html.escape(describe(doc))}</p>")
+    return "".join(parts)
+
+
+def write_html(rows: list[dict], meta: dict, path: Path, locality: dict[str, dict] | None = None) -> None:
     figs = [heatmap_figure(rows), head_bars_figure(rows, meta.get("heads", {})), curves_figure(rows), models_figure(rows)]
     parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
     untrained = [m for m, t in meta.get("trained", {}).items() if not t]
@@ -230,6 +247,7 @@ def write_html(rows: list[dict], meta: dict, path: Path) -> None:
         "td,th{border:1px solid #ccc;padding:2px 6px}.warn{color:#a00}</style></head><body>"
         f"<h1>Occlusion robustness report</h1><p>{info}</p>{warn}"
         + "".join(f"<div>{p}</div>" for p in parts)
+        + _locality_html(locality or {})
         + "<h2>All conditions</h2>"
         + _table_html(rows)
         + "</body></html>"
@@ -246,7 +264,10 @@ def write_reports(result, out_dir: str | Path, stem: str = "robustness") -> dict
         raise FERError(f"cannot create the output folder {out}: {exc}") from exc
     paths = {"csv": out / f"{stem}.csv", "json": out / f"{stem}.json", "html": out / f"{stem}.html"}
     write_csv(result.rows, paths["csv"])
+    locality = getattr(result, "locality", None) or {}
     doc = {"meta": result.meta, "timings": result.timings, "rows": result.rows}
+    if locality:
+        doc["locality"] = locality  # model name -> fer.robustness.locality's to_dict()
     paths["json"].write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    write_html(result.rows, result.meta, paths["html"])
+    write_html(result.rows, result.meta, paths["html"], locality)
     return paths

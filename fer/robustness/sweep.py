@@ -43,6 +43,7 @@ class SweepResult:
     rows: list[dict]  # tidy: one row per model x condition x subset ("all" or a class name)
     meta: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # render_s, model_s, images, conditions
+    locality: dict = field(default_factory=dict)  # model name -> LocalityResult.to_dict() (fer robustness fills it)
 
 
 def default_conditions(
