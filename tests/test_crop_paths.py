@@ -105,7 +105,11 @@ def test_one_face_sweep_on_the_photo_matches_the_predictor(astronaut, face):
     rows, _ = sweep_face(predictor, aligned, ["surgical_mask"], (1.0,), blocks=False, photo=astronaut)
     clean = predictor.predict_face(astronaut, face)
     assert rows[0]["prediction"] == clean.label and rows[0]["confidence"] == pytest.approx(clean.confidence, abs=1e-6)
-    assert rows[1]["coverage_bottom-left"] > 0.5 > rows[1]["coverage_top-left"] * 2  # tight crop: nose on top
+    # face-api's crop is centred on the box of the 68 points: with the net's points that centre is 0.63 IPD under
+    # the eye line, on the nose tip (0.61), so the mask over the nose also reaches into the top half
+    # (measured top-left 0.26, bottom-left 0.60; the mean-shape points centre the box at 0.49: 0.23 / 0.70)
+    assert rows[1]["coverage_bottom-left"] > 0.5 > rows[1]["coverage_top-left"]
+    assert rows[1]["coverage_bottom-left"] > 2 * rows[1]["coverage_top-left"] > 0.2  # mostly below, nose on top
 
 
 def _raf_original(tmp_path, astronaut, names):

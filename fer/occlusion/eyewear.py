@@ -1,6 +1,7 @@
 """Sunglasses and clear eyeglasses, drawn in the face frame and warped onto the face.
 
-Lenses are centred on the detected eye centres (so they follow a tilted face), frames are
+Lenses are centred on the detected eye centres (so they follow a tilted face) and lowered where
+the brows sit close to the eyes, so the frame's top rim stays under the brows, frames are
 thick anti-aliased rims with a highlight along the top, temples run to the face outline, and
 a faint shadow falls on the cheeks under the frame. Sunglasses have tinted, graded lenses with
 a soft reflection; clear glasses are nearly transparent lenses with thin streak reflections.
@@ -44,11 +45,20 @@ def _glasses(ctx: RenderContext, sun: bool) -> Layer:
         rim = 0.016 + 0.016 * s
     frame = np.asarray(FRAME_COLOURS[pick(ctx.params["frame"], FRAME_COLOURS, rng, "frame colour")], np.float32)
     painter = Painter(canvas.shape)
-    lenses, lens_cov = [], np.zeros(canvas.shape, np.float32)
+    # the frame's top (2 rims above the lens edge, as drawn) stays 0.04 IPD under the brows' arches: real
+    # 68 points often put the brows ~0.35 IPD above the eye centres (the mean shape: 0.49). The lenses get
+    # shallower first (to 0.8 of their height), then move down, by at most 0.12 IPD (the eyes stay behind
+    # the lenses on a frowning face); glasses are rigid, so both lenses get the same size and shift
+    room = min(eye[1] - float(c68[arch, 1].mean()) for eye, arch in ((eyes[0], [18, 19, 20]), (eyes[1], [23, 24, 25])))
+    room -= 0.04 + 0.01 + 2 * rim  # from the lens edge to 0.04 IPD under the brows, the lens centred 0.01 IPD up
+    half_h = float(np.clip(room, 0.8 * half_h, half_h))
+    drop = float(np.clip(half_h - room, 0.0, 0.12))
+    lenses, centres, lens_cov = [], [], np.zeros(canvas.shape, np.float32)
     for side, eye in ((-1, eyes[0]), (1, eyes[1])):
-        centre = eye + np.array([side * 0.05, -0.01])
+        centre = eye + np.array([side * 0.05, -0.01 + drop])
         outline = _lens(centre, half_w, half_h, power, side)
         lenses.append(outline)
+        centres.append(centre)
         lens_cov = np.maximum(lens_cov, fill_poly(canvas.shape, [canvas.px(outline)]))
     X, Y = canvas.grid()
     # lens body
@@ -62,7 +72,7 @@ def _glasses(ctx: RenderContext, sun: bool) -> Layer:
         painter.paint(lens_cov, (215, 228, 235), 0.07)
         refl_strength = 0.12 + 0.18 * s
     # reflections: a broad soft diagonal band and a thin streak on each lens
-    for eye in eyes:
+    for eye in centres:
         u = (X - eye[0]) * 0.8 + (Y - eye[1]) * 0.6
         band = np.exp(-((u + 0.08) ** 2) / (2 * 0.05**2)) + 0.6 * np.exp(-((u - 0.1) ** 2) / (2 * 0.015**2))
         fade = np.clip(1 - ((X - eye[0]) ** 2 + (Y - eye[1]) ** 2) / (1.2 * half_w) ** 2, 0, 1)

@@ -303,7 +303,10 @@ def _hand_occluder(name: str, description: str, severity: str):
 def hand_mouth(ctx: RenderContext) -> Layer:
     s, side, scale, c = _start(ctx, 0.2)
     mouth = (c[48] + c[54]) / 2
-    origin = np.array([mouth[0] + side * 0.5, mouth[1] + 0.14 - 0.1 * s])
+    # over the mouth, and low enough that the little finger's edge (0.58 scale under the knuckle line)
+    # passes 0.08 IPD under the chin: real 68 points put the chin 0.6..0.75 IPD under the mouth corners
+    y = max(mouth[1] + 0.14 - 0.1 * s, c[8][1] + 0.08 - 0.58 * scale)
+    origin = np.array([mouth[0] + side * 0.5, min(y, mouth[1] + 0.3)])
     pose = HandPose(origin, 180 if side > 0 else 0, scale, mirror=side > 0, tilt_deg=side * 8)
     return _render(ctx, pose, scale, thumb=False, arm_direction=(side * 0.5, 1.0))
 

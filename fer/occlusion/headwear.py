@@ -116,14 +116,16 @@ def beanie(ctx: RenderContext) -> Layer:
     c68, colour, canvas, X, Y = knit_start(ctx, (-1.6, 1.6, -3.0, 0.5))
     ppu = canvas.ppu
     lower = _brow_y(c68) - 0.42 + 0.5 * s
+    top = _brow_y(c68) - 2.37  # the crown stays on the top of the head: pulled lower, the hat stretches
+    k = (lower - top) / 1.95
     half_w = 0.5 * (c68[16, 0] - c68[0, 0]) + 0.3
     cuff_h = 0.38
     # lower edge curves up slightly at the sides (the hat wraps the head)
     edge = lower - 0.18 * (X / half_w) ** 2
     cuff_top = edge - cuff_h
-    crown = smooth_curve(np.array([[-half_w, lower - 0.1], [-half_w * 1.04, lower - 0.7], [-half_w * 0.85, lower - 1.5],
-                                   [0, lower - 1.95], [half_w * 0.85, lower - 1.5], [half_w * 1.04, lower - 0.7],
-                                   [half_w, lower - 0.1]]), 60)
+    crown = smooth_curve(np.array([[-half_w, lower - 0.1], [-half_w * 1.04, lower - 0.7 * k],
+                                   [-half_w * 0.85, lower - 1.5 * k], [0, top], [half_w * 0.85, lower - 1.5 * k],
+                                   [half_w * 1.04, lower - 0.7 * k], [half_w, lower - 0.1]]), 60)
     brim = smooth_curve(np.array([[half_w, lower - 0.18], [0, lower], [-half_w, lower - 0.18]]), 30)
     outline = np.vstack([crown, brim])
     cov = blur(fill_poly(canvas.shape, [canvas.px(outline)]), 0.01 * ppu)
