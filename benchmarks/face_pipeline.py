@@ -4,6 +4,11 @@ pass of alfj_resnet50 at 224×224 (batch 1), measured interleaved in one process
 No target is set for this ratio (issue 4 asks for the figure); it is reported as information.
 Also reported: detection alone, alignment alone, and detection on a 20-face photo of the same size.
 
+Landmark cost (issue 13, target <= 20 %): face-api's 68-point net on every MTCNN candidate of the photo
+(`fer.face.faceapi_landmarks.for_detections`, one batch, what `detect` adds by default) against MTCNN's
+detection alone (`detect(..., landmarks68="fit")`), timed side by side, on the one-face and the
+20-face 640×480 photos.
+
     python benchmarks/face_pipeline.py [--repeats 5]
 """
 
@@ -66,14 +71,22 @@ def main(repeats: int = 5) -> list[dict]:
         raise RuntimeError("benchmark photo: no face found")
     n_crowd = len(detect(crowd, backend="mtcnn"))
 
+    from fer.face import faceapi_landmarks as fl
+
+    boxes = [f.box for f in detect(photo, backend="mtcnn", landmarks68="fit")]  # every candidate the net sees
+    crowd_boxes = [f.box for f in detect(crowd, backend="mtcnn", landmarks68="fit")]
     forward, model_name = _model_forward()
-    t_model, t_pipe, t_det, t_align, t_crowd = interleaved(
+    t_model, t_pipe, t_det, t_align, t_crowd, t_mtcnn, t_net, t_mtcnn_crowd, t_net_crowd = interleaved(
         [
             forward,
             lambda: align(photo, detect(photo, backend="mtcnn")[0], 224),
             lambda: detect(photo, backend="mtcnn"),
             lambda: align(photo, faces[0], 224),
             lambda: detect(crowd, backend="mtcnn"),
+            lambda: detect(photo, backend="mtcnn", landmarks68="fit"),
+            lambda: fl.for_detections(photo, boxes),
+            lambda: detect(crowd, backend="mtcnn", landmarks68="fit"),
+            lambda: fl.for_detections(crowd, crowd_boxes),
         ],
         repeats,
         statistics.median,
@@ -86,6 +99,10 @@ def main(repeats: int = 5) -> list[dict]:
         {"benchmark": b, "metric": "align 224 / model forward", "value": t_align / t_model, "target": "info"},
         {"benchmark": b, "metric": f"detect 640x480 with 20 faces ({n_crowd} found) / model forward",
          "value": t_crowd / t_model, "target": "info"},
+        {"benchmark": b, "metric": f"68-point net ({len(boxes)} face, {t_net * 1000:.1f} ms) / MTCNN detection "
+         f"({t_mtcnn * 1000:.0f} ms), 640x480", "value": t_net / t_mtcnn, "target": "<= 0.20"},
+        {"benchmark": b, "metric": f"68-point net ({len(crowd_boxes)} faces, {t_net_crowd * 1000:.0f} ms) / MTCNN "
+         f"({t_mtcnn_crowd * 1000:.0f} ms), 640x480 20 faces", "value": t_net_crowd / t_mtcnn_crowd, "target": "info"},
     ]
 
 
