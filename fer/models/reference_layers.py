@@ -37,7 +37,12 @@ class SameConv2d(nn.Conv2d):
         super().__init__(*args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(pad_same(x, self.kernel_size[0], self.stride[0]))
+        k, stride = self.kernel_size[0], self.stride[0]
+        top, bottom = tf_same_padding(x.shape[-2], k, stride)
+        left, right = tf_same_padding(x.shape[-1], k, stride)
+        if top == bottom and left == right:  # symmetric (every stride-1 conv): the conv's own zero padding
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+        return super().forward(F.pad(x, (left, right, top, bottom)))
 
 
 class SameMaxPool2d(nn.Module):
