@@ -54,6 +54,7 @@ def test_server_lists_every_endpoint(client, app_server):
     assert {
         "/predict", "/analyse", "/analyse_upload", "/analyse_example", "/analyse_face",
         "/model_info", "/model_info_on_load", "/placements", "/sweep", "/sensitivity", "/live_frame", "/compare",
+        "/locality", "/locality_upload", "/locality_face",
     } <= names
     assert app_server.ready_after_s is not None
 
@@ -244,10 +245,17 @@ def test_browser_upload_mask_and_read_results(app_server, photo_path):
                 page.locator("#fer-run").click()
                 _wait_summary(page, MASK)
                 page.wait_for_selector("#fer-cams img", timeout=30_000)
+                # the locality panel follows the analysis: a cross-talk heatmap and its sentence
+                page.wait_for_selector("#fer-locality .js-plotly-plot", timeout=60_000)
+                page.wait_for_function("document.querySelector('#fer-locality-note').innerText.includes('diagonal')",
+                                       timeout=60_000)
                 page.wait_for_timeout(1000)
             except Exception:
                 page.screenshot(path=str(ARTIFACTS / "demo-failure.png"), full_page=True)
                 raise
+            locality_note = page.locator("#fer-locality-note").inner_text()
+            locality_rows = page.locator("#fer-locality .ytick").all_text_contents()
+            page.locator("#fer-locality").screenshot(path=str(ARTIFACTS / "locality-panel.png"))
             fused = page.locator("#fer-fused-label").inner_text()
             titles = page.locator("#fer-votes .annotation-text").all_text_contents()
             cams = page.locator("#fer-cams img")
@@ -262,6 +270,8 @@ def test_browser_upload_mask_and_read_results(app_server, photo_path):
     assert all("agrees" in t for t in heads)
     assert len(loaded) >= 5 and all(w and w > 0 for w in loaded)
     assert (ARTIFACTS / "demo.png").stat().st_size > 10_000
+    assert "off-diagonal ÷ diagonal" in locality_note
+    assert locality_rows == ["hide top-left", "hide top-right", "hide bottom-left", "hide bottom-right"]
 
 
 @pytest.mark.browser

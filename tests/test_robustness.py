@@ -156,7 +156,7 @@ def test_report_carries_the_locality_of_each_model(tiny_model, test_set, tmp_pat
     # 5x5 convolutions reach 2 px over the quadrant borders: nearly, not exactly, local
     assert 0 < doc["locality"]["tiny"]["offdiag_over_diag"] < 0.5
     html = paths["html"].read_text()
-    assert html.count("Plotly.newPlot") == 5 and "Locality of the heads" in html and "Off-diagonal" in html
+    assert html.count("Plotly.newPlot") == 5 and "Locality of the heads" in html and "off-diagonal ÷ diagonal" in html
     with pytest.raises(InputError, match="locality limit"):
         of_samples(tiny_model, small, limit=0)
 

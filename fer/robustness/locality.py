@@ -16,8 +16,9 @@ For a model and N aligned faces:
 
 The fill is mid grey (RGB 128, 128, 128) in pixel space, i.e. ((128 / 255) - mean) / std per channel
 after the model's normalisation. One-head models: locality does not apply; the four quadrants are
-hidden and one column is reported (locality and CAM share None). Batched: one clean and four
-hidden passes per `batch_size` faces, so memory is bounded by the batch.
+hidden and one column is reported (locality and CAM share None). Batched: each face's clean and
+four hidden copies share one pass, at most `batch_size` images a pass (one face: one pass of five),
+so memory is bounded by the batch.
 
 One summary figure, `offdiag_ratio`: mean off-diagonal ÷ mean diagonal cross-talk (0 = local,
 about 1 = every head reacts to every region alike); None for one-head models.
@@ -157,14 +158,17 @@ def crosstalk(model: FERModel, images, fill=None, batch_size: int = 32, cam_limi
     total = torch.zeros(len(boxes), model.num_heads, dtype=torch.float64)
     try:
         with torch.inference_mode():
-            for start in range(0, len(x_all), max(1, batch_size)):
-                x = x_all[start : start + batch_size].to(device)
-                clean = model(x).head_probs.double()
-                for j, (x1, y1, x2, y2) in enumerate(boxes):
+            per_pass = max(1, batch_size // (1 + len(boxes)))  # faces whose clean + hidden copies share a pass
+            for start in range(0, len(x_all), per_pass):
+                x = x_all[start : start + per_pass].to(device)
+                copies = [x]
+                for x1, y1, x2, y2 in boxes:
                     hidden = x.clone()
                     hidden[:, :, y1:y2, x1:x2] = fill_t.to(device, hidden.dtype)
-                    tv = 0.5 * (model(hidden).head_probs.double() - clean).abs().sum(-1)  # (B, K)
-                    total[j] += tv.sum(0).cpu()
+                    copies.append(hidden)
+                probs = model(torch.cat(copies)).head_probs.double().unflatten(0, (len(copies), len(x)))
+                tv = 0.5 * (probs[1:] - probs[:1]).abs().sum(-1)  # (regions, B, K)
+                total += tv.sum(1).cpu()
     finally:
         model.train(was_training)
     matrix = (total / len(x_all)).numpy()

@@ -24,10 +24,11 @@ def describe(doc: dict) -> str:
     ratio = doc.get("offdiag_over_diag")
     if ratio is None:
         return "No head's probabilities changed when a region was hidden, so locality cannot be told here."
-    verdict = ("local: a head reacts (almost) only to its own region" if ratio < 0.1 else
-               "partly local" if ratio < 0.5 else "not local: hiding one region moves the other heads too")
-    return (f"Row = region hidden with grey, column = head, cell = how much that head's probabilities change (0-1); "
-            f"a local model has a bright diagonal and a dark rest. Off-diagonal ÷ diagonal = {ratio:.2f}: {verdict}.")
+    verdict = ("local (a head reacts almost only to its own region)" if ratio < 0.1 else
+               "partly local" if ratio < 0.5 else "not local (hiding one region moves the other heads too)")
+    return (f"Row = region hidden with grey, column = head, cell = how much that head's probabilities change "
+            f"(0-1): a local model has a bright diagonal and a dark rest; here off-diagonal ÷ diagonal = "
+            f"{ratio:.2f}, {verdict}.")
 
 
 def crosstalk_figure(doc: dict, title: str = "Cross-talk", height: int = 300) -> go.Figure:

@@ -9,6 +9,8 @@ API endpoints (for `gradio_client`):
   /sweep        editor, model, face, seed -> plot, table, note
   /sensitivity  editor, model, face, patch, stride, fill -> gallery, note
   /live_frame   image file, model, occluder, severity -> annotated frame, fused label, details (head votes)
+  /locality     editor, model, face -> cross-talk plot, note (chained after /analyse; also _upload, _example,
+                _face; fer.ui.locality_panel)
   /compare      editor, model A, model B, occluder, placement, severity, seed, drawing fill, face ->
                 A label, B label, A gallery, B gallery, head-by-head table, summary, details (fer.ui.compare_panel)
 """
@@ -24,6 +26,7 @@ from fer.ui.callbacks import DemoActions, user_errors
 from fer.ui.compare_panel import build_compare_panel
 from fer.ui.editor import PhotoEditor
 from fer.ui.live import build_live_tab
+from fer.ui.locality_panel import build_locality_panel
 from fer.ui.models import ModelBank, ModelChoice
 from fer.ui.occluders import NO_OCCLUDER, occluder_kinds, placement_choices
 from fer.ui.synthfer_lab import build_lab_tab
@@ -124,6 +127,7 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                     elem_id="fer-cams",
                     scale=1,
                 )
+            locality = build_locality_panel()
             compare_inputs = [editor, model, kind, placement, severity, seed, drawing_fill, face]
             build_compare_panel(actions, labels, default.label, compare_inputs, user_errors)
         with gr.Tab("Robustness", id="robustness"):
@@ -160,13 +164,16 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
 
         analyse_inputs = [editor, model, kind, placement, severity, seed, drawing_fill, face]
         analyse_outputs = [faces_img, original_img, occluded_img, face, clean_label, fused_label, votes, cams, summary]
-        run.click(user_errors(actions.analyse), analyse_inputs, analyse_outputs, api_name="analyse")
-        editor.upload(user_errors(actions.analyse_new_photo), analyse_inputs, analyse_outputs, api_name="analyse_upload")
+        analysed = {"locality": run.click(user_errors(actions.analyse), analyse_inputs, analyse_outputs, api_name="analyse")}
+        analysed["locality_upload"] = editor.upload(user_errors(actions.analyse_new_photo), analyse_inputs, analyse_outputs,
+                                                    api_name="analyse_upload")
         if gallery_of_examples is not None:  # an example click analyses it at once
-            gallery_of_examples.load_input_event.then(
+            analysed["locality_example"] = gallery_of_examples.load_input_event.then(
                 user_errors(actions.analyse_new_photo), analyse_inputs, analyse_outputs, api_name="analyse_example"
             )
-        face.input(user_errors(actions.analyse), analyse_inputs, analyse_outputs, api_name="analyse_face")
+        analysed["locality_face"] = face.input(user_errors(actions.analyse), analyse_inputs, analyse_outputs,
+                                               api_name="analyse_face")
+        locality.follow(actions, analysed, [editor, model, face], user_errors)  # the heatmap after each analysis
         api_button.click(user_errors(actions.predict), [api_image, model], [api_label, api_details], api_name="predict")
         model.change(user_errors(actions.model_info), model, provenance, api_name="model_info")
         kind.change(placement_update, kind, placement, api_name="placements", queue=False)
