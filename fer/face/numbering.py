@@ -6,7 +6,8 @@ range is an `InputError` that says how many faces there are, never a silent swit
 
 from __future__ import annotations
 
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 from fer.errors import InputError
 
