@@ -67,6 +67,7 @@ def test_cli_writes_json_and_a_table(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "hidden region" in text and "locality" in text
     doc = json.loads(out.read_text())
+    assert f"off-diagonal / diagonal: {doc['offdiag_over_diag']:.4f}" in text
     assert set(doc) >= {"crosstalk", "locality", "cam_share", "n", "fill"} and doc["n"] == 4
 
 

@@ -88,6 +88,9 @@ class LocalityResult:
         for label, values in (("locality", self.locality), ("cam share", self.cam_share)):
             cells = ["n/a" if v is None or not math.isfinite(v) else f"{v:.4f}" for v in values]
             lines.append(f"{label:>14s} | " + " ".join(f"{c:>{width}s}" for c in cells))
+        ratio = self.offdiag_ratio
+        if ratio is not None:
+            lines.append(f"cross-talk off-diagonal / diagonal: {ratio:.4f} (0 = local)")
         return "\n".join(lines)
 
 
