@@ -93,7 +93,9 @@ def test_analyse_with_mask_and_drawing(client, photo_path, tmp_path):
     assert a.shape == b.shape and np.abs(a - b).mean() > 3  # the mask changed the face
     assert _top(clean)[0] == "happiness"
     assert len(cams) == 6 and all(Path(c["image"]).is_file() for c in cams)
-    assert cams[1]["caption"].startswith("fused:") and cams[2]["caption"].startswith("top-left")
+    decided = _top(fused)[0]  # the maps explain the fused class, and their captions say so (fer.explain.panel_titles)
+    assert cams[1]["caption"] == f"map for {decided} (fused decision)"
+    assert cams[2]["caption"].startswith(f"head top-left: map for {decided} (")
     assert votes["type"] == "plotly" and "top-left" in votes["plot"] and "bottom-right" in votes["plot"]
     assert mask_kind in text and ("stays" in text or "changes" in text)
     assert picker["visible"] is False  # one face: no picker
@@ -163,7 +165,7 @@ def test_compare_endpoint(client, photo_path):
     label_a, label_b, cams_a, cams_b, table, summary, details = out
     assert label_a["label"] == details["a"]["occluded"]["label"]
     assert label_b["label"] == details["b"]["occluded"]["label"]
-    assert [c["caption"] for c in cams_a][:2] == ["input 112×112", f"fused: {label_a['label']}"]
+    assert [c["caption"] for c in cams_a][:2] == ["input 112×112", f"map for {label_a['label']} (fused decision)"]
     assert cams_b[0]["caption"] == "input 64×64" and len(cams_a) == len(cams_b) == 6
     assert all(Path(c["image"]).is_file() and Path(c["image"]).name.startswith("face1-model") for c in cams_a + cams_b)
     assert table["headers"] == ["head", "A vote", "A P(vote)", "B vote", "B P(vote)", "change"]

@@ -70,7 +70,11 @@ def test_two_four_head_models_on_the_same_occluded_face(astronaut, predictors):
         again = predictor.predict_face(result.occluded_photo, face)
         assert side.occluded.probs == pytest.approx(again.probs, abs=1e-5)
         assert predictor.predict_face(astronaut, face).label == side.clean.label == "happiness"
-        assert len(side.cams) == 5 and side.cams[0][1] == f"fused: {side.label}"
+        assert len(side.cams) == 5 and side.cams[0][1] == f"map for {side.label} (fused decision)"
+        for (_, text), region, vote in zip(side.cams[1:], REGION_NAMES, side.occluded.head_labels):
+            # each head's map explains the fused class; its caption says so, and names the head's own vote
+            assert text.startswith(f"head {region}: map for {side.label} (")
+            assert ("its vote" in text) == (vote == side.label) and (vote == side.label or f"it votes {vote}" in text)
         assert all(c[0].shape == (224, 224, 3) for c in side.cams)
     rows = result.table()
     assert [r[0] for r in rows] == [FUSED, *REGION_NAMES] and all(len(r) == len(TABLE_HEADERS) for r in rows)
@@ -88,7 +92,7 @@ def test_one_head_model_and_another_class_order(astronaut, predictors):
     a, one = predictors["faceapi_expression"], predictors["base_resnet18_half_synthfer"]
     result = compare_models(astronaut, a, one, 0, OcclusionRequest(), names=("faceapi", "synthetic one-head"))
     assert [r.head for r in result.rows] == [FUSED, *REGION_NAMES, "whole-face"] and not result.shared_heads
-    assert [c[1].split(":")[0] for c in result.b.cams] == ["fused", "whole-face"]
+    assert result.b.cams[0][1].endswith("(fused decision)") and result.b.cams[1][1].startswith("head whole-face: map for")
     assert result.b.clean is result.b.occluded  # no occluder: one prediction
     assert "no occluder applied" in result.summary() and "share no head" in result.summary()
 
@@ -134,7 +138,7 @@ def test_compare_handler_behind_the_endpoint(astronaut, predictors):
     label_a, label_b, cams_a, cams_b, table, summary, details = compare(
         astronaut, "faceapi", choices[1].label, "sunglasses", None, 0.8, 0, "as drawn", "face 1", progress=None)
     assert max(label_a, key=label_a.get) == details["a"]["occluded"]["label"]
-    assert len(cams_a) == 6 and len(cams_b) == 3 and cams_b[2][1].startswith("whole-face:")
+    assert len(cams_a) == 6 and len(cams_b) == 3 and cams_b[2][1].startswith("head whole-face: map for")
     assert all(path.split("/")[-1].startswith("face1-modela-") for path, _ in cams_a)
     assert [r[0] for r in table][-1] == "whole-face" and "synthetic SynthFER faces only" in summary
     for face, message in (("face 2", r"numbered 1 \(largest first\)"), ("second", "give a face number")):

@@ -120,18 +120,20 @@ def cam_overlays(model, aligned: AlignedFace, target: int | None = None) -> list
     """Grad-CAM++ of the fused decision and of each region head, on the crop the model saw.
 
     Every head explains the fused decision's class, so the maps answer "where does each head
-    find evidence for what the model decided".
+    find evidence for what the model decided". Captions say what each map explains (`fer.explain.panel_titles`,
+    as `fer explain` writes them): "map for happiness (fused decision)", "head top-left: map for happiness
+    (as the fused map; it votes surprise)" — a head's map is not its vote.
     """
-    from fer.explain import draw_regions, explain, heatmap_on_image
+    from fer.explain import draw_regions, explain, heatmap_on_image, panel_titles
 
     exp = explain(model, aligned, target=target)
     crop = to_display(aligned.image)
     boxes = exp.boxes_on(*crop.shape[:2])
-    out = [(draw_regions(heatmap_on_image(crop, exp.fused), boxes), f"fused: {exp.fused_label}")]
-    for k, name in enumerate(exp.head_names):
-        vote = exp.class_names[int(np.argmax(exp.head_probs[k]))]
+    titles = panel_titles(exp)
+    out = [(draw_regions(heatmap_on_image(crop, exp.fused), boxes), titles[0])]
+    for k in range(len(exp.head_names)):
         picture = draw_regions(heatmap_on_image(crop, exp.heads[k]), boxes, highlight=k if boxes else None)
-        out.append((picture, f"{name}: {vote}"))
+        out.append((picture, titles[k + 1]))
     return out
 
 
