@@ -256,7 +256,9 @@ def test_browser_upload_mask_and_read_results(app_server, photo_path):
                 page.screenshot(path=str(ARTIFACTS / "demo-failure.png"), full_page=True)
                 raise
             locality_note = page.locator("#fer-locality-note").inner_text()
-            locality_rows = page.locator("#fer-locality .ytick").all_text_contents()
+            ticks = page.locator("#fer-locality .ytick")  # rows as seen, top to bottom (not DOM order)
+            locality_rows = [t for _, t in sorted((ticks.nth(i).bounding_box()["y"], ticks.nth(i).text_content())
+                                                  for i in range(ticks.count()))]
             page.locator("#fer-locality").screenshot(path=str(ARTIFACTS / "locality-panel.png"))
             fused = page.locator("#fer-fused-label").inner_text()
             titles = page.locator("#fer-votes .annotation-text").all_text_contents()
