@@ -350,6 +350,67 @@ def test_live_frame_endpoint_tracks_and_answers(client, tmp_path):
     assert covered["head_votes"] and covered["label"]
 
 
+def test_live_stream_drops_frames_instead_of_queueing(app_server, tmp_path):
+    """Frames sent faster than the server computes them replace the pending one (Gradio keeps one
+    frame per stream event, `POST /stream/{event_id}` overwrites it), so after the camera stops at
+    most the frame in work and the latest one come back, not a backlog. Driven as the browser does:
+    join the stream event once, then post frames to it."""
+    import json
+    import threading
+    import time
+
+    import httpx
+
+    from fer.io import load_image
+    from fer.live.clip import moving_clip
+    from fer.ui.live import STREAM_EVERY, TIME_LIMIT
+
+    url = app_server.url.rstrip("/")
+    config = httpx.get(f"{url}/config", timeout=30).json()
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == "live_stream")
+    assert dep["connection"] == "stream" and dep["stream_every"] == STREAM_EVERY and dep["time_limit"] == TIME_LIMIT
+    path = tmp_path / "frame.jpg"
+    Image.fromarray(moving_clip(load_image(REPO / "examples" / "astronaut.jpg"), 2)[1]).save(path, quality=90)
+    client = httpx.Client(timeout=60)
+    with open(path, "rb") as f:
+        uploaded = client.post(f"{url}/gradio_api/upload", files={"files": f}).json()[0]
+    image = {"path": uploaded, "meta": {"_type": "gradio.FileData"}, "orig_name": "frame.jpg"}
+    session = "drop-frames-test"
+    body = {"data": [image, REFERENCE, "none", 0.6, "off", None], "fn_index": dep["id"],
+            "trigger_id": dep["targets"][0][0], "session_hash": session, "event_data": None}
+    outputs: list[float] = []
+
+    def listen():
+        with client.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}) as resp:
+            for line in resp.iter_lines():
+                if line.startswith("data:"):
+                    msg = json.loads(line[5:]).get("msg")
+                    if msg == "process_streaming":
+                        outputs.append(time.perf_counter())
+                    if msg == "process_completed":
+                        return
+
+    event = client.post(f"{url}/gradio_api/queue/join", json=body).json()["event_id"]
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    deadline = time.perf_counter() + 60
+    while not outputs and time.perf_counter() < deadline:  # the first frame (model and detector warm)
+        time.sleep(0.05)
+    assert outputs, "the stream answered no frame"
+    sent = 60
+    for _ in range(sent):  # back to back (a few ms apart): far faster than the server computes frames
+        client.post(f"{url}/gradio_api/stream/{event}", json=body)
+    stopped = time.perf_counter()
+    time.sleep(2.0)
+    client.post(f"{url}/gradio_api/stream/{event}/close")
+    listener.join(timeout=30)
+    during = [t for t in outputs[1:] if t <= stopped]
+    after = [t for t in outputs if t > stopped]
+    assert during or after, "no streamed frame came back"
+    assert len(during) + len(after) < sent / 2, (len(during), len(after))  # most frames were dropped
+    assert len(after) <= 2, [round(t - stopped, 2) for t in after]  # no backlog once the camera stops
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="/usr/bin/chromium is absent")
 def test_browser_live_tab_with_fake_camera(app_server, tmp_path):
