@@ -66,7 +66,10 @@ def metrics(head_logits: np.ndarray, labels: np.ndarray, class_names: tuple[str,
     per_class = np.where(support > 0, np.diag(cm) / np.maximum(support, 1), np.nan)
     r = head_logits.shape[1]
     names = head_names(r)
-    per_head = {names[k]: float((head_logits[:, k].argmax(1) == labels).mean()) if len(labels) else float("nan") for k in range(r)}
+    per_head = {
+        names[k]: float((head_logits[:, k].argmax(1) == labels).mean()) if len(labels) else float("nan")
+        for k in range(r)
+    }
     n = int(len(labels))
     acc = float((pred == labels).mean()) if n else float("nan")
     return {
@@ -85,11 +88,15 @@ def evaluate(model: FERModel, data: LabeledSet, locality_limit: int = 0, **kw) -
     """`metrics` of `model` on `data`, with the data set's name; `locality_limit` > 0 adds a `locality`
     entry: `fer.robustness.locality.of_dataset` on the first that many images (`LocalityResult.to_dict()`,
     the format of `fer locality --json`)."""
-    if data.class_names != tuple(model.config.class_names[: len(data.class_names)]) or len(data.class_names) != model.config.num_classes:
+    if (
+        data.class_names != tuple(model.config.class_names[: len(data.class_names)])
+        or len(data.class_names) != model.config.num_classes
+    ):
         from fer.errors import DatasetError
 
         raise DatasetError(
-            f"the data set's classes {list(data.class_names)} do not match the model's {list(model.config.class_names)}; "
+            f"the data set's classes {list(data.class_names)} do not match the model's "
+            f"{list(model.config.class_names)}; "
             "choose the matching number of classes (e.g. --num-classes 7)"
         )
     logits, fused = predict(model, data, return_probs=True, **kw)
@@ -135,11 +142,25 @@ def confusion_html(cm: np.ndarray, class_names, title: str = "") -> str:
 
     cm = np.asarray(cm, np.float64)
     rown = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    text = [[f"{rown[i, j]:.2f}<br>({int(cm[i, j])})" for j in range(len(class_names))] for i in range(len(class_names))]
-    fig = go.Figure(go.Heatmap(z=rown, x=list(class_names), y=list(class_names), text=text, texttemplate="%{text}",
-                               colorscale="Blues", zmin=0, zmax=1, colorbar={"title": "row share"}))
-    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
-                      width=720, height=640)
+    text = [
+        [f"{rown[i, j]:.2f}<br>({int(cm[i, j])})" for j in range(len(class_names))] for i in range(len(class_names))
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=rown,
+            x=list(class_names),
+            y=list(class_names),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            colorbar={"title": "row share"},
+        )
+    )
+    fig.update_layout(
+        title=title, xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", width=720, height=640
+    )
     return fig.to_html(include_plotlyjs=True, full_html=True)
 
 

@@ -15,27 +15,50 @@ OUTPUT_DIRS = ("out",)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="a .safetensors checkpoint (e.g. <train out>/model.safetensors)")
-    parser.add_argument("--data", required=True, metavar="NAME[:ROOT]",
-                        help="synthfer (synthetic), rafdb, ferplus, fedro, folder or csv; ROOT may follow a colon")
+    parser.add_argument(
+        "--checkpoint", required=True, help="a .safetensors checkpoint (e.g. <train out>/model.safetensors)"
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="NAME[:ROOT]",
+        help="synthfer (synthetic), rafdb, ferplus, fedro, folder or csv; ROOT may follow a colon",
+    )
     parser.add_argument("--root", help="the data set's folder (or CSV file), if not given in --data")
     parser.add_argument("--split", default="test", help="split to evaluate (default test)")
-    parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45", "all"],
-                        help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset "
-                        "(default: the whole split)")
+    parser.add_argument(
+        "--subset",
+        choices=["occlusion", "pose30", "pose45", "all"],
+        help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset "
+        "(default: the whole split)",
+    )
     parser.add_argument("--lists", help="folder of the subset lists")
-    parser.add_argument("--protocol", choices=["majority", "plurality", "soft"],
-                        help="FERPlus label protocol (default: majority)")
+    parser.add_argument(
+        "--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol (default: majority)"
+    )
     parser.add_argument("--source", help="rafdb: aligned|original; ferplus: folders|csv")
-    parser.add_argument("--class-order", choices=["canonical", "ferplus", "rafdb", "manet"],
-                        help="meaning of numbered class folders / CSV labels (default: the data set's own)")
-    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="data-set option, e.g. --option test_size=700 --option seed=1 for synthfer")
+    parser.add_argument(
+        "--class-order",
+        choices=["canonical", "ferplus", "rafdb", "manet"],
+        help="meaning of numbered class folders / CSV labels (default: the data set's own)",
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="data-set option, e.g. --option test_size=700 --option seed=1 for synthfer",
+    )
     parser.add_argument("--out", help="report folder (default: <checkpoint folder>/eval)")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per forward pass")
-    parser.add_argument("--locality-limit", type=int, default=32, metavar="N",
-                        help="add the heads' locality (cross-talk matrix, locality index, CAM share; as `fer locality`) "
-                        "on the first N images of each report, 4 of them with Grad-CAM++; 0: skip it (default 32)")
+    parser.add_argument(
+        "--locality-limit",
+        type=int,
+        default=32,
+        metavar="N",
+        help="add the heads' locality (cross-talk matrix, locality index, CAM share; as `fer locality`) "
+        "on the first N images of each report, 4 of them with Grad-CAM++; 0: skip it (default 32)",
+    )
     add_device(parser)
 
 
@@ -64,8 +87,13 @@ def run(args) -> int:
         opts["class_order"] = args.class_order
     subsets = [None, "occlusion", "pose30", "pose45"] if args.subset == "all" else [args.subset]
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "eval"
-    summary = {"checkpoint": str(args.checkpoint), "model": cfg.name, "trained": cfg.trained,
-               "provenance": cfg.provenance, "reports": {}}
+    summary = {
+        "checkpoint": str(args.checkpoint),
+        "model": cfg.name,
+        "trained": cfg.trained,
+        "provenance": cfg.provenance,
+        "reports": {},
+    }
     if args.source == "original":
         from fer.face.crop import describe_config
 
@@ -74,23 +102,42 @@ def run(args) -> int:
         print("warning: this checkpoint is not trained on expression data; its figures are chance-level by design")
     for subset in subsets:
         try:
-            data = open_dataset(name, split=args.split, root=root, protocol=args.protocol, source=args.source,
-                                num_classes=cfg.num_classes, subset=subset, lists=args.lists, **opts)
+            data = open_dataset(
+                name,
+                split=args.split,
+                root=root,
+                protocol=args.protocol,
+                source=args.source,
+                num_classes=cfg.num_classes,
+                subset=subset,
+                lists=args.lists,
+                **opts,
+            )
         except DatasetError as exc:
             if args.subset != "all" or subset is None:
                 raise
             summary["reports"][f"test:{subset}"] = {"skipped": str(exc)}  # e.g. that list file is absent
             continue
         if data.missing_images:
-            raise DatasetError(f"{len(data.missing_images)} image file(s) of {data.name} {data.split} are missing, "
-                               f"e.g. {data.missing_images[0]}")
+            raise DatasetError(
+                f"{len(data.missing_images)} image file(s) of {data.name} {data.split} are missing, "
+                f"e.g. {data.missing_images[0]}"
+            )
         report = evaluate(model, data, batch_size=args.batch_size, device=device, locality_limit=args.locality_limit)
-        report["model"] = {"name": cfg.name, "trained": cfg.trained, "provenance": cfg.provenance, "checkpoint": str(args.checkpoint)}
+        report["model"] = {
+            "name": cfg.name,
+            "trained": cfg.trained,
+            "provenance": cfg.provenance,
+            "checkpoint": str(args.checkpoint),
+        }
         stem = f"{name.lower()}_{data.split.replace(':', '_')}"
         paths = write_report(report, out, stem)
         summary["reports"][data.split] = {
-            "dataset": data.name, "n": report["n"], "accuracy": report["accuracy"],
-            "mean_class_accuracy": report["mean_class_accuracy"], "per_head_accuracy": report["per_head_accuracy"],
+            "dataset": data.name,
+            "n": report["n"],
+            "accuracy": report["accuracy"],
+            "mean_class_accuracy": report["mean_class_accuracy"],
+            "per_head_accuracy": report["per_head_accuracy"],
             "files": paths,
         }
         if "locality" in report:

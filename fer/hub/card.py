@@ -123,14 +123,24 @@ def summary_line(inp: CardInputs) -> str:
 def _metrics(r: EvalResult) -> list[dict[str, Any]]:
     rows = [{"type": "accuracy", "name": "fused accuracy", "value": _num(r.accuracy)}]
     rows.append({"type": "accuracy", "name": "mean per-class accuracy", "value": _num(r.mean_class_accuracy)})
-    rows += [{"type": "accuracy", "name": f"{head} head accuracy", "value": _num(v)} for head, v in r.per_head_accuracy.items()]
+    rows += [
+        {"type": "accuracy", "name": f"{head} head accuracy", "value": _num(v)}
+        for head, v in r.per_head_accuracy.items()
+    ]
     rows += [{"type": dataset_id(k).replace("-", "_"), "name": k, "value": v} for k, v in r.locality.items()]
     return [m for m in rows if m["value"] is not None]
 
 
 def front_matter(inp: CardInputs) -> dict[str, Any]:
-    tags = ["facial-expression-recognition", "image-classification", "alfj-net", "pytorch", "safetensors",
-            "occlusion-robustness", inp.config["name"]]
+    tags = [
+        "facial-expression-recognition",
+        "image-classification",
+        "alfj-net",
+        "pytorch",
+        "safetensors",
+        "occlusion-robustness",
+        inp.config["name"],
+    ]
     if inp.status == SYNTHETIC:
         tags += ["synthetic-data", "synthfer-only"]
     elif inp.status == UNTRAINED:
@@ -147,8 +157,11 @@ def front_matter(inp: CardInputs) -> dict[str, Any]:
     results = []
     for r in inp.results:
         base, _, subset = r.split.partition(":")
-        dataset = {"type": dataset_id(r.dataset), "name": r.dataset + (f" ({subset} subset)" if subset else ""),
-                   "split": base}
+        dataset = {
+            "type": dataset_id(r.dataset),
+            "name": r.dataset + (f" ({subset} subset)" if subset else ""),
+            "split": base,
+        }
         if subset:
             dataset["config"] = subset
         metrics = _metrics(r)
@@ -176,25 +189,47 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 def _evaluation(inp: CardInputs) -> str:
     if not inp.results:
-        return ("No evaluation report was given to `fer publish --eval`. Evaluate with\n"
-                f"`python -m fer evaluate --checkpoint {CHECKPOINT_NAME} --data NAME:ROOT --subset all --out eval`.")
-    heads = sorted({h for r in inp.results for h in r.per_head_accuracy}, key=lambda h: list(
-        inp.results[0].per_head_accuracy).index(h) if h in inp.results[0].per_head_accuracy else 99)
-    rows = [[r.dataset, r.split, r.n, _num(r.accuracy), _num(r.mean_class_accuracy) or "–",
-             *(_num(r.per_head_accuracy.get(h)) or "–" for h in heads)] for r in inp.results]
-    parts = ["Figures from `fer evaluate` (fused = mean of the region heads' softmaxes).\n",
-             _table(["data set", "split", "images", "fused acc.", "mean per-class acc.", *(f"{h} head" for h in heads)], rows)]
+        return (
+            "No evaluation report was given to `fer publish --eval`. Evaluate with\n"
+            f"`python -m fer evaluate --checkpoint {CHECKPOINT_NAME} --data NAME:ROOT --subset all --out eval`."
+        )
+    heads = sorted(
+        {h for r in inp.results for h in r.per_head_accuracy},
+        key=lambda h: list(inp.results[0].per_head_accuracy).index(h) if h in inp.results[0].per_head_accuracy else 99,
+    )
+    rows = [
+        [
+            r.dataset,
+            r.split,
+            r.n,
+            _num(r.accuracy),
+            _num(r.mean_class_accuracy) or "–",
+            *(_num(r.per_head_accuracy.get(h)) or "–" for h in heads),
+        ]
+        for r in inp.results
+    ]
+    parts = [
+        "Figures from `fer evaluate` (fused = mean of the region heads' softmaxes).\n",
+        _table(
+            ["data set", "split", "images", "fused acc.", "mean per-class acc.", *(f"{h} head" for h in heads)], rows
+        ),
+    ]
     loc = [[r.dataset, r.split, k, v] for r in inp.results for k, v in r.locality.items()]
     if loc:
-        parts += ["\n**Locality** (`fer locality`: hide the region a head is meant to see with grey and measure the "
-                  "change of every head's probabilities; the locality index is the share of a head's change that "
-                  "comes from its own region, 1 = local; see the project's docs/locality.md):\n",
-                  _table(["data set", "split", "measure", "value"], loc)]
+        parts += [
+            "\n**Locality** (`fer locality`: hide the region a head is meant to see with grey and measure the "
+            "change of every head's probabilities; the locality index is the share of a head's change that "
+            "comes from its own region, 1 = local; see the project's docs/locality.md):\n",
+            _table(["data set", "split", "measure", "value"], loc),
+        ]
     for r in inp.results:
         if r.crosstalk and r.locality:
             heads = [k.removeprefix("locality index ") for k in r.locality if k.startswith("locality index ")]
-            parts += [f"\nCross-talk, {r.dataset} {r.split} ({r.locality_faces} images; row = hidden region, "
-                      "column = head):\n", _table(["hidden", *heads], [[g, *row] for g, row in zip(REGION_NAMES, r.crosstalk)])]
+            parts += [
+                f"\nCross-talk, {r.dataset} {r.split} ({r.locality_faces} images; row = hidden region, "
+                "column = head):\n",
+                _table(["hidden", *heads], [[g, *row] for g, row in zip(REGION_NAMES, r.crosstalk)]),
+            ]
     for r in inp.results:
         classes = [[c, v if v is not None else "–"] for c, v in r.per_class_accuracy.items()]
         if r.image or classes:
@@ -212,11 +247,15 @@ def _crop_recipe(inp: CardInputs) -> str:
     lines = [f"{inp.crop[:1].upper()}{inp.crop[1:]}." if inp.crop else "No crop recipe is recorded in the checkpoint."]
     found = {k: v for k, v in config.items() if "crop" in k.lower() and v not in (None, "", {})}
     if found:
-        lines.append("\nAs stored in the checkpoint:\n\n```yaml\n" + yaml.safe_dump(found, sort_keys=False).strip() + "\n```")
+        lines.append(
+            "\nAs stored in the checkpoint:\n\n```yaml\n" + yaml.safe_dump(found, sort_keys=False).strip() + "\n```"
+        )
     lines.append(
         f"\nThe crop ({pp.get('input_size')}×{pp.get('input_size')}{', grey' if pp.get('grayscale') else ''}) is "
-        f"normalised with mean {list(pp.get('mean', []))}, std {list(pp.get('std', []))} (x = (rgb / 255 - mean) / std). "
-        "`fer.Predictor` detects the faces and applies the recipe itself.")
+        f"normalised with mean {list(pp.get('mean', []))}, std {list(pp.get('std', []))} "
+        "(x = (rgb / 255 - mean) / std). "
+        "`fer.Predictor` detects the faces and applies the recipe itself."
+    )
     return "\n".join(lines)
 
 
@@ -228,12 +267,16 @@ def _training(inp: CardInputs) -> str:
     if command:
         lines.append(f"\nThe run's own command:\n\n```bash\n{command}\n```")
     if inp.training_config:
-        lines.append(f"\nThe run's resolved config is [`{inp.training_config}`]({inp.training_config}); to train "
-                     f"again (set `data.root` to your copy of the data set):\n\n```bash\n"
-                     f"python -m fer train --config {inp.training_config} --out runs/{dataset_id(inp.name)}\n```")
+        lines.append(
+            f"\nThe run's resolved config is [`{inp.training_config}`]({inp.training_config}); to train "
+            f"again (set `data.root` to your copy of the data set):\n\n```bash\n"
+            f"python -m fer train --config {inp.training_config} --out runs/{dataset_id(inp.name)}\n```"
+        )
     elif not command:
-        lines.append("\nNo training config was found beside the checkpoint (a `fer train` run writes `config.yaml` "
-                     "into its output folder).")
+        lines.append(
+            "\nNo training config was found beside the checkpoint (a `fer train` run writes `config.yaml` "
+            "into its output folder)."
+        )
     return "\n".join(lines)
 
 
@@ -261,8 +304,10 @@ shows this card's first line as the model's provenance."""
 
 def render_card(inp: CardInputs) -> str:
     """The whole README.md: front matter, then the Markdown card."""
-    warning = {UNTRAINED: "# NOT TRAINED ON EXPRESSION DATA: predictions are meaningless\n",
-               SYNTHETIC: "# TRAINED ONLY ON SYNTHETIC SynthFER FACES: not a model of real expressions\n"}.get(inp.status, "")
+    warning = {
+        UNTRAINED: "# NOT TRAINED ON EXPRESSION DATA: predictions are meaningless\n",
+        SYNTHETIC: "# TRAINED ONLY ON SYNTHETIC SynthFER FACES: not a model of real expressions\n",
+    }.get(inp.status, "")
     meta = yaml.safe_dump(front_matter(inp), sort_keys=False, allow_unicode=True)
     config_yaml = yaml.safe_dump(json.loads(json.dumps(inp.config)), sort_keys=False, allow_unicode=True).strip()
     options = [[k, json.dumps(v)] for k, v in inp.options.items()]
@@ -274,7 +319,7 @@ def render_card(inp: CardInputs) -> str:
 
 {summary_line(inp)}
 
-Model `{inp.config['name']}` ({inp.family}): {inp.description}. Made with alfj-fer, the implementation of
+Model `{inp.config["name"]}` ({inp.family}): {inp.description}. Made with alfj-fer, the implementation of
 "Attention-Guided Local Feature Joint Learning for Facial Expression Recognition" (ALFJ-Net): ResNet trunk
 (stem + stages 1-3), ECA enhancement, the feature map split 2×2, per-region stage 4 + CBAM attention + a
 classifier each, joint loss over the four heads, fusion = mean of the heads' softmaxes.

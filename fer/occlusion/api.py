@@ -124,7 +124,8 @@ def apply_batch(images: np.ndarray, kind: str, severity: float = 0.5, seed: int 
     cached, and blended into all crops at once; hands take each crop's own skin tone. Occluders
     with random placement (blocks, random erasing) and the user mask are drawn per crop with
     the seed stream (seed, i). `face` gives the template landmarks (default: the face
-    pipeline's canonical template, `fer.face.align.template(S)`). Returns Occluded(images (N, S, S, 3), masks (N, S, S)).
+    pipeline's canonical template, `fer.face.align.template(S)`).
+    Returns Occluded(images (N, S, S, 3), masks (N, S, S)).
     """
     images = np.asarray(images)
     require_rgb_uint8(images, "image batch", batch=True)

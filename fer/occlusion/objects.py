@@ -110,8 +110,9 @@ def cup(ctx: RenderContext) -> Layer:
     hx = cx + side * half
     handle_outer = ellipse_poly((hx + side * 0.05, top + height * 0.45), (half * 0.45, height * 0.3), n=40)
     handle_inner = ellipse_poly((hx + side * 0.05, top + height * 0.45), (half * 0.25, height * 0.18), n=40)
-    hcov = np.clip(fill_poly(canvas.shape, [canvas.px(handle_outer)]) - fill_poly(canvas.shape, [canvas.px(handle_inner)]),
-                   0, 1)
+    hcov = np.clip(
+        fill_poly(canvas.shape, [canvas.px(handle_outer)]) - fill_poly(canvas.shape, [canvas.px(handle_inner)]), 0, 1
+    )
     shade_h, spec_h = _cylinder_shade(X, hx + side * 0.05, half * 0.45)
     painter.paint(hcov, colour[None, None, :] * shade_h[..., None] * 0.9 + 120 * spec_h[..., None])
     bcov = fill_poly(canvas.shape, [canvas.px(body)])

@@ -101,7 +101,9 @@ def heatmap_figure(rows: list[dict], metric: str = "drop") -> go.Figure:
             col=i,
         )
         fig.update_xaxes(title_text="severity", row=1, col=i)
-    fig.update_layout(title=f"Fused accuracy {metric} vs clean (occluder x severity)", height=max(350, 28 * len(occ) + 150))
+    fig.update_layout(
+        title=f"Fused accuracy {metric} vs clean (occluder x severity)", height=max(350, 28 * len(occ) + 150)
+    )
     return fig
 
 
@@ -110,16 +112,28 @@ def head_bars_figure(rows: list[dict], heads: dict[str, list[str]]) -> go.Figure
     models = list(dict.fromkeys(r["model"] for r in rows))
     occ, sev = _occluders(rows), _severities(rows)
     top = sev[-1] if sev else 0.0
-    fig = make_subplots(rows=len(models), cols=1, subplot_titles=[f"{m}: accuracy per head at severity {top:g}" for m in models])
+    fig = make_subplots(
+        rows=len(models), cols=1, subplot_titles=[f"{m}: accuracy per head at severity {top:g}" for m in models]
+    )
     for i, m in enumerate(models, 1):
-        pick = {r["occluder"]: r for r in rows if r["model"] == m and (r["occluder"] == "clean" or float(r["severity"]) == top)}
+        pick = {
+            r["occluder"]: r
+            for r in rows
+            if r["model"] == m and (r["occluder"] == "clean" or float(r["severity"]) == top)
+        }
         x = ["clean"] + occ
         for k, h in enumerate(heads.get(m, []) + ["fused"]):
             key = "acc" if h == "fused" else f"acc_{h}"
             colour = "#444444" if h == "fused" else _HEAD_COLOURS[k % len(_HEAD_COLOURS)]
             fig.add_trace(
-                go.Bar(name=h, x=x, y=[pick.get(o, {}).get(key) for o in x], legendgroup=h, showlegend=i == 1,
-                       marker_color=colour),
+                go.Bar(
+                    name=h,
+                    x=x,
+                    y=[pick.get(o, {}).get(key) for o in x],
+                    legendgroup=h,
+                    showlegend=i == 1,
+                    marker_color=colour,
+                ),
                 row=i,
                 col=1,
             )
@@ -206,7 +220,9 @@ def _table_html(rows: list[dict]) -> str:
         cells = []
         for c in cols:
             v = r.get(c, "")
-            cells.append(f"<td>{v:.3f}</td>" if isinstance(v, float) and c != "severity" else f"<td>{html.escape(str(v))}</td>")
+            cells.append(
+                f"<td>{v:.3f}</td>" if isinstance(v, float) and c != "severity" else f"<td>{html.escape(str(v))}</td>"
+            )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -217,18 +233,26 @@ def _locality_html(locality: dict[str, dict]) -> str:
 
     if not locality:
         return ""
-    parts = ["<h2>Locality of the heads</h2><p>Each model's cross-talk on the first clean faces "
-             "(fer.robustness.locality; L = locality index, the share of a head's change that comes from its own "
-             "region; see docs/locality.md).</p>"]
+    parts = [
+        "<h2>Locality of the heads</h2><p>Each model's cross-talk on the first clean faces "
+        "(fer.robustness.locality; L = locality index, the share of a head's change that comes from its own "
+        "region; see docs/locality.md).</p>"
+    ]
     for model, doc in locality.items():
         fig = crosstalk_figure(doc, f"{model}: cross-talk on {doc.get('n', '?')} faces")
-        parts.append(f"<div>{fig.to_html(full_html=False, include_plotlyjs=False)}</div>"
-                     f"<p>{html.escape(describe(doc))}</p>")
+        parts.append(
+            f"<div>{fig.to_html(full_html=False, include_plotlyjs=False)}</div><p>{html.escape(describe(doc))}</p>"
+        )
     return "".join(parts)
 
 
 def write_html(rows: list[dict], meta: dict, path: Path, locality: dict[str, dict] | None = None) -> None:
-    figs = [heatmap_figure(rows), head_bars_figure(rows, meta.get("heads", {})), curves_figure(rows), models_figure(rows)]
+    figs = [
+        heatmap_figure(rows),
+        head_bars_figure(rows, meta.get("heads", {})),
+        curves_figure(rows),
+        models_figure(rows),
+    ]
     parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
     untrained = [m for m, t in meta.get("trained", {}).items() if not t]
     warn = (

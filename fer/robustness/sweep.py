@@ -167,14 +167,17 @@ def sweep(
                     inputs, model_masks = model_view(model, occluded, faces, masks, cond, seed + start)
                 cov_store[(mi, ci)].append(coverage(model_masks, model))
                 fused, heads = probs_of_crops(model, inputs, batch_size=batch_size)
-                store[(mi, ci)].append((_to_data_space(fused, maps[mi], n_data), _to_data_space(heads, maps[mi], n_data)))
+                in_data = (_to_data_space(fused, maps[mi], n_data), _to_data_space(heads, maps[mi], n_data))
+                store[(mi, ci)].append(in_data)
             model_s += time.perf_counter() - t1
             if bar is not None:
                 bar.update(stop - start)
     if bar is not None:
         bar.close()
 
-    preds = {k: Predictions(np.concatenate([f for f, _ in v]), np.concatenate([h for _, h in v])) for k, v in store.items()}
+    preds = {
+        k: Predictions(np.concatenate([f for f, _ in v]), np.concatenate([h for _, h in v])) for k, v in store.items()
+    }
     covs = {k: np.concatenate(v, 0) for k, v in cov_store.items()}
     if pseudo:
         labels = preds[(pseudo_label_model, 0)].fused_pred.copy()
@@ -199,9 +202,14 @@ def sweep(
         "data": samples.source,
         "num_samples": n,
         "crop_size": samples.size,
-        "crops": {nm: (describe_config(m.config) if samples.faces is not None else
-                       "the data set's images taken as aligned crops, resized to the model input")
-                  for nm, m in zip(names, models)},
+        "crops": {
+            nm: (
+                describe_config(m.config)
+                if samples.faces is not None
+                else "the data set's images taken as aligned crops, resized to the model input"
+            )
+            for nm, m in zip(names, models)
+        },
         "class_names": list(data_classes),
         "labels": f"pseudo-labels from {names[pseudo_label_model]}" if pseudo else "ground truth",
         "conditions": [c.label for c in conditions],
@@ -266,8 +274,9 @@ def sweep_face(
             img, mask = occlude_batch(crop[None], cond, lm, lm68b, seed=seed)
         else:
             half = cond.occluder.startswith(HALF_PREFIX)
-            scene, scene_mask = (photo[None], None) if half else occlude_batch(photo[None], cond, seed=seed,
-                                                                              faces=[face])
+            scene, scene_mask = (
+                (photo[None], None) if half else occlude_batch(photo[None], cond, seed=seed, faces=[face])
+            )
             img, mask = model_view(model, scene, [face], scene_mask, cond, seed)
         images.append(img[0])
         covs.append(coverage(mask, model)[0])
