@@ -74,10 +74,11 @@ def test_model_info_endpoints(client):
     text = client.predict(REFERENCE, api_name="/model_info")
     assert "Pretrained reference classifier" in text and "Provenance" in text
     assert client.predict(REFERENCE, api_name="/model_info_on_load") == text
-    from fer.ui.models import UNTRAINED_MODEL, UNTRAINED_NOTE
+    from fer.ui.models import UNTRAINED_MODELS, UNTRAINED_NOTE
 
-    text = client.predict(f"{UNTRAINED_MODEL} – {UNTRAINED_NOTE}", api_name="/model_info")
-    assert "Untrained (random weights)" in text and "mean nothing" in text
+    for name in UNTRAINED_MODELS:
+        text = client.predict(f"{name} – {UNTRAINED_NOTE}", api_name="/model_info")
+        assert "Untrained (random weights)" in text and "mean nothing" in text
     hands = client.predict("hand_mouth", api_name="/placements")
     assert hands["visible"] is True and [c[0] for c in hands["choices"]] == ["random", "left", "right"]
     assert client.predict("surgical_mask", api_name="/placements")["visible"] is False

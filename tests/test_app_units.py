@@ -119,6 +119,21 @@ def test_face_index_parsing():
     assert [face_index(c) for c in face_choices(3)] == [0, 1, 2]  # what the picker shows, it reads back
 
 
+@pytest.mark.parametrize("name", ["alfj_split2_resnet18", "alfj_patch_resnet18"])
+def test_every_offered_split_variant_analyses_with_four_heads_and_maps(astronaut, name, monkeypatch):
+    from fer.predictor import Predictor
+    from fer.ui.analysis import OcclusionRequest, analyse
+
+    monkeypatch.delenv("FER_WEIGHTS", raising=False)
+    monkeypatch.delenv("FER_HUB_REPO", raising=False)
+    offered = [c for c in models.discover_models() if c.kind == "untrained"]
+    assert name in {c.source for c in offered} and not any(c.trained for c in offered)
+    result = analyse(astronaut, Predictor(name), 0, OcclusionRequest(kind="surgical_mask"))
+    assert result.occluded_head_probs.shape == (4, 7) and np.allclose(result.occluded_head_probs.sum(1), 1, atol=1e-5)
+    assert len(result.cams) == 5 and all(m.shape[:2] == result.occluded_crop.shape[:2] for m, _ in result.cams)
+    assert not np.array_equal(result.clean_crop, result.occluded_crop)  # the mask reached the model's crop
+
+
 def test_out_of_range_face_is_an_error_not_the_last_face(astronaut):
     from fer.predictor import Predictor
     from fer.ui.analysis import OcclusionRequest, analyse

@@ -6,8 +6,9 @@ Offered, in this order:
    and from the Hugging Face Hub repo `FER_HUB_REPO` when the Hub is reachable
    (`HF_HUB_OFFLINE` unset). A checkpoint is labelled trained only when its own metadata says so.
 2. The offline reference models (pretrained classifiers shipped with the package), always.
-3. Optionally an untrained ALFJ-Net, labelled "untrained (random weights)", for looking at the
-   architecture (four heads, CAMs) only; never presented as a prediction to trust.
+3. Optionally the untrained ALFJ-Net architectures (`UNTRAINED_MODELS`: the paper's split, the split after
+   stage 2 and the input split), labelled "untrained (random weights)", for looking at the architecture
+   (four heads, CAMs, cross-talk) only; never presented as a prediction to trust.
 
 The bank maps picker labels to `fer.Predictor`s; a Predictor holds no model, the process-wide bounded
 cache does (`fer.models.cache`, a few models at most, loading serialised by a lock), so switching
@@ -28,7 +29,8 @@ from fer.errors import FERError, ModelNotFoundError
 log = logging.getLogger(__name__)
 
 UNTRAINED_NOTE = "untrained (random weights) – for architecture demo only"
-UNTRAINED_MODEL = "alfj_resnet18"
+UNTRAINED_MODELS = ("alfj_resnet18", "alfj_split2_resnet18", "alfj_patch_resnet18")  # the paper's split, then the
+# two earlier splits of docs/locality.md, so the demo shows every architecture's heads and cross-talk
 UNAVAILABLE: dict[str, str] = {}  # checkpoint path -> why it is not offered (from the last discovery)
 
 
@@ -134,16 +136,12 @@ def discover_models(weights: str | None = None, include_untrained: bool = True) 
     if include_untrained:
         from fer.models import list_models
 
-        if UNTRAINED_MODEL in list_models():
-            choices.append(
-                ModelChoice(
-                    f"{UNTRAINED_MODEL} – {UNTRAINED_NOTE}",
-                    UNTRAINED_MODEL,
-                    "untrained",
-                    False,
-                    "randomly initialised; never trained on expression data: its predictions mean nothing",
-                )
-            )
+        known = list_models()
+        choices += [
+            ModelChoice(f"{name} – {UNTRAINED_NOTE}", name, "untrained", False,
+                        "randomly initialised; never trained on expression data: its predictions mean nothing")
+            for name in UNTRAINED_MODELS if name in known
+        ]
     # trained checkpoints first, then reference models, then anything untrained
     choices.sort(key=lambda c: 1 if c.kind == "reference" else (0 if c.trained else 2))  # stable
     seen: set[str] = set()
