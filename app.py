@@ -2,7 +2,7 @@
 
 Also reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (set by Hugging Face Spaces), FER_WEIGHTS (a
 .safetensors checkpoint or a folder of them) and FER_HUB_REPO (a Hub repo of checkpoints, fetched only
-when HF_HUB_OFFLINE is unset). Works offline; analytics are off.
+when HF_HUB_OFFLINE is unset). Works offline; analytics are off. Start-up order: fer.ui.startup.
 """
 
 from __future__ import annotations
@@ -10,13 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import threading
-import time
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-log = logging.getLogger("fer.app")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,50 +24,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def warm_up(bank, label: str) -> None:
-    """Load the default model and the face detector in the background, so the first request is fast."""
-    started = time.perf_counter()
-    try:
-        import numpy as np
-
-        from fer.ui.analysis import OcclusionRequest, analyse
-
-        predictor = bank.get(label)
-        from skimage import data
-
-        analyse(np.ascontiguousarray(data.astronaut()), predictor, 0, OcclusionRequest(), explain=False)
-        log.info("warm-up done in %.1f s (%s)", time.perf_counter() - started, label)
-    except Exception:  # noqa: BLE001 - a failed warm-up only makes the first request slower
-        log.exception("warm-up failed; the first request will load the model")
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from fer.threads import set_threads
-    from fer.ui.files import remove_at_exit
-    from fer.ui.layout import CSS, build_demo, theme
-    from fer.ui.models import ModelBank, default_choice, discover_models
+    from fer.ui.startup import serve
 
-    set_threads(args.threads)  # before any model runs: small nets are fastest on one thread (fer.threads)
-    remove_at_exit()  # the demo's temporary output folder goes with the process (normal exit and SIGTERM)
-    choices = discover_models(args.weights, include_untrained=not args.no_untrained)
-    default = default_choice(choices)
-    bank = ModelBank(choices)
-    # model loading and the first detection overlap with building the page and starting the server
-    threading.Thread(target=warm_up, args=(bank, default.label), name="fer-warm-up", daemon=True).start()
-    demo = build_demo(choices, default, bank)
-    demo.queue(default_concurrency_limit=max(1, args.concurrency), max_size=64)
-    demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        theme=theme(),
-        css=CSS,
-        ssr_mode=False,
-        show_error=False,
-        max_file_size="25mb",
-        footer_links=["api"],
-    )
+    serve(args.host, args.port, args.weights, untrained=not args.no_untrained, concurrency=args.concurrency,
+          threads=args.threads)
 
 
 if __name__ == "__main__":

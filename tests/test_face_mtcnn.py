@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from fer.errors import CheckpointError
-from fer.face.mtcnn import MTCNN, WEIGHTS_PATH, _nms_min, get_mtcnn
+from fer.face.mtcnn import MTCNN, NMS_NUMPY_MAX, WEIGHTS_PATH, _nms_min, _nms_union, get_mtcnn
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -76,6 +76,27 @@ def test_min_nms_removes_box_inside_box():
     boxes = np.array([[0, 0, 99, 99], [10, 10, 39, 39], [200, 200, 260, 260]], float)
     keep = _nms_min(boxes, np.array([0.9, 0.95, 0.8]), 0.7)
     assert sorted(keep.tolist()) == [1, 2]  # the big box is dropped: the small one lies fully inside it
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 60, 300, NMS_NUMPY_MAX, NMS_NUMPY_MAX + 40])
+def test_union_nms_keeps_what_torchvision_keeps(n):
+    from torchvision.ops import nms
+
+    g = torch.Generator().manual_seed(n)
+    for trial in range(12):
+        xy = torch.rand(n, 2, generator=g) * 300
+        boxes = torch.cat([xy, xy + 5 + torch.rand(n, 2, generator=g) * 60], 1)
+        scores = torch.rand(n, generator=g)
+        if trial % 3 == 0:
+            scores = (scores * 8).round() / 8  # ties: kept in input order by both
+        if trial % 4 == 1 and n:
+            boxes[: n // 4, 2:] = boxes[: n // 4, :2]  # empty boxes: 0/0 overlap, never suppressing
+        for iou in (0.3, 0.5, 0.7):
+            expected = nms(boxes, scores, iou)
+            got = _nms_union(boxes, scores, iou)
+            assert got.dtype == torch.int64 and torch.equal(got, expected), (n, trial, iou)
+    if n >= 60:
+        assert len(nms(boxes, scores, 0.3)) < n  # the boxes do overlap: something was suppressed
 
 
 def test_nets_output_shapes():

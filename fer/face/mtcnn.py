@@ -103,6 +103,9 @@ class ONet(nn.Module):
         return self.dense6_2(x), self.dense6_3(x), torch.softmax(self.dense6_1(x), dim=1)
 
 
+NMS_NUMPY_MAX = 512  # candidates up to which _nms_union runs in numpy (a 512 px photo gives at most ~260)
+
+
 @dataclass
 class Detections:
     boxes: np.ndarray  # (N, 4) x1, y1, x2, y2
@@ -111,9 +114,32 @@ class Detections:
 
 
 def _nms_union(boxes: torch.Tensor, scores: torch.Tensor, iou: float) -> torch.Tensor:
-    from torchvision.ops import nms
+    """Greedy IoU NMS as `torchvision.ops.nms` computes it (best score first, ties in input order, float32,
+    suppressed when IoU > `iou`), in numpy: importing torchvision costs the demo's start more than detecting.
 
-    return nms(boxes, scores, iou)
+    Box j (in score order) is kept when no kept box before it overlaps it by more than `iou`. That rule has
+    one solution; it is reached by iterating "kept = not overlapped by an earlier kept box" from "all kept"
+    until nothing changes (a few matrix-vector products instead of a Python loop over the boxes). Above
+    `NMS_NUMPY_MAX` boxes (large photos) torchvision's kernel is faster and worth its import: same result."""
+    if len(boxes) > NMS_NUMPY_MAX:
+        from torchvision.ops import nms
+
+        return nms(boxes, scores, iou)
+    order = torch.sort(scores.detach().cpu(), stable=True, descending=True).indices.numpy()
+    x1, y1, x2, y2 = boxes.detach().cpu().to(torch.float32).numpy()[order].T
+    area = (x2 - x1) * (y2 - y1)
+    zero = np.float32(0)
+    inter = (np.maximum(zero, np.minimum(x2[:, None], x2) - np.maximum(x1[:, None], x1))
+             * np.maximum(zero, np.minimum(y2[:, None], y2) - np.maximum(y1[:, None], y1)))
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 for empty boxes: NaN, which never suppresses
+        over = np.triu(inter / (area[:, None] + area - inter) > iou, k=1).astype(np.float32)  # [i, j]: i < j
+    kept = np.ones(len(order), dtype=np.float32)
+    for _ in range(len(order)):
+        now = (kept @ over == 0).astype(np.float32)
+        if np.array_equal(now, kept):
+            break
+        kept = now
+    return torch.as_tensor(order[kept > 0].astype(np.int64), device=boxes.device)
 
 
 def _nms_min(boxes: np.ndarray, scores: np.ndarray, overlap: float) -> np.ndarray:

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torchvision.models import resnet18, resnet50
-from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from fer.models.base import IMAGENET_MEAN, IMAGENET_STD
 
@@ -124,6 +122,8 @@ def apply_caffe_resnet_layout(*modules: nn.Module) -> int:
     and its stem max pool has padding 0 with ceil_mode=True. Output sizes are unchanged for the
     even sizes used here. Returns the number of modules changed.
     """
+    from torchvision.models.resnet import Bottleneck  # torchvision only when a ResNet is built (start-up time)
+
     changed = 0
     for root in modules:
         for m in root.modules():
@@ -138,6 +138,9 @@ def apply_caffe_resnet_layout(*modules: nn.Module) -> int:
 
 def _half_resnet18() -> nn.Module:
     """torchvision's ResNet-18 with every stage at half width (torchvision's initialisation)."""
+    from torchvision.models import resnet18
+    from torchvision.models.resnet import BasicBlock
+
     net = resnet18(weights=None)
     net.inplanes = 32
     net.conv1 = nn.Conv2d(3, 32, kernel_size=7, stride=2, padding=3, bias=False)
@@ -152,6 +155,8 @@ def _half_resnet18() -> nn.Module:
 
 
 def _resnet_parts(name: str) -> BackboneParts:
+    from torchvision.models import resnet18, resnet50
+
     net = _half_resnet18() if name == "resnet18_half" else {"resnet18": resnet18, "resnet50": resnet50}[name](weights=None)
     trunk_channels = {"resnet18": 256, "resnet18_half": 128, "resnet50": 1024}[name]
     return BackboneParts(

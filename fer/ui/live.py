@@ -10,13 +10,16 @@ with the same per-session tracking when a `gradio_client.Client` calls it repeat
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import gradio as gr
 import numpy as np
 
 from fer.errors import InputError
-from fer.live import LiveEngine, Occluder
 from fer.ui.occluders import NO_OCCLUDER
+
+if TYPE_CHECKING:
+    from fer.live import LiveEngine
 
 STREAM_EVERY = 0.1  # seconds between two frames sent by the browser (when none is pending)
 TIME_LIMIT = 120  # seconds a session may stream before it has to press record again
@@ -40,6 +43,8 @@ class LiveSession:
 
     def engine_for(self, bank, model_label: str) -> LiveEngine:
         if self.engine is None or self.model_label != model_label:
+            from fer.live import LiveEngine  # imported with the first frame: the page does not need it
+
             self.engine = LiveEngine(bank.get(model_label))
             self.model_label = model_label
         return self.engine
@@ -72,6 +77,8 @@ class LiveActions:
 
     def _process(self, image, model_label, kind, severity, cam_mode, session):
         session = session if isinstance(session, LiveSession) else LiveSession()
+        from fer.live import Occluder
+
         rgb = _frame(image)
         with session.lock:
             engine = session.engine_for(self.bank, model_label)
