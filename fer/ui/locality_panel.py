@@ -17,13 +17,15 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gradio as gr
 import numpy as np
 
-from fer.robustness.locality import LocalityResult, crosstalk
-from fer.robustness.locality_figure import crosstalk_figure, describe
 from fer.ui.callbacks import DemoActions, load_photo
+
+if TYPE_CHECKING:  # fer.robustness (and torch) come with the first analysis, not with the page
+    from fer.robustness.locality import LocalityResult
 
 LABEL = "Is each head local? Cross-talk on this face (without the occluder)"
 RECENT = 8  # (photo, model, face) results kept
@@ -57,12 +59,16 @@ class _Recent:
 
 def face_crosstalk(predictor, photo, face_choice) -> tuple[str, LocalityResult]:
     """(which face, its cross-talk) of the picked face of `photo`, clean, as the model sees it."""
+    from fer.robustness.locality import crosstalk
+
     which, aligned = DemoActions._aligned(photo, predictor, face_choice)
     return which, crosstalk(predictor.model, aligned.image[None], cam_limit=0)
 
 
 def note_for(result: LocalityResult, trained: bool = True) -> str:
     """The panel's sentence (with a warning in front for an untrained model)."""
+    from fer.robustness.locality_figure import describe
+
     text = describe(result.to_dict())
     return text if trained else "⚠️ Untrained model: its cross-talk shows the method only. " + text
 
@@ -89,6 +95,8 @@ class LocalityPanel:
                         note_for(result, actions.bank.choice(model_label).trained))
                 recent.put(key, done)
             doc, title, note = done
+            from fer.robustness.locality_figure import crosstalk_figure
+
             return crosstalk_figure(doc, title, height=280), note
 
         run.__name__ = "locality"
