@@ -157,7 +157,8 @@ def _half_resnet18() -> nn.Module:
 def _resnet_parts(name: str) -> BackboneParts:
     from torchvision.models import resnet18, resnet50
 
-    net = _half_resnet18() if name == "resnet18_half" else {"resnet18": resnet18, "resnet50": resnet50}[name](weights=None)
+    builders = {"resnet18": resnet18, "resnet50": resnet50}
+    net = _half_resnet18() if name == "resnet18_half" else builders[name](weights=None)
     trunk_channels = {"resnet18": 256, "resnet18_half": 128, "resnet50": 1024}[name]
     return BackboneParts(
         trunk=ResNetTrunk(net),
