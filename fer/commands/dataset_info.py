@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from fer.commands._data_options import add_data_options, data_options
+
 NAME = "dataset-info"
 HELP = "count a data set's images per split and per class (JSON), with dropped entries and reasons"
 
@@ -12,10 +14,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("name", help="synthfer (synthetic), rafdb, ferplus, fedro, folder or csv")
     parser.add_argument("--root", help="the data set's folder (for csv: the CSV file)")
     parser.add_argument(
-        "--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol (default majority)"
-    )
-    parser.add_argument("--source", help="rafdb: aligned|original; ferplus: folders (label.csv) | csv (fer2013new.csv)")
-    parser.add_argument(
         "--num-classes", type=int, choices=[7, 8], help="7, or 8 with contempt (default: the data set's own)"
     )
     parser.add_argument(
@@ -23,28 +21,13 @@ def add_arguments(parser) -> None:
         choices=["occlusion", "pose30", "pose45"],
         help="RAN's occlusion / pose subset of the test split (default: every split, no subset)",
     )
-    parser.add_argument("--lists", help="folder of the subset lists (rafdb_occlusion_list.txt, ...)")
-    parser.add_argument(
-        "--class-order",
-        choices=["canonical", "ferplus", "rafdb", "manet"],
-        help="meaning of numbered class folders / CSV labels (default: the data set's own)",
-    )
-    parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="data-set option, e.g. --option train_size=700 for synthfer, --option pixels=/x/fer2013.csv for ferplus",
-    )
+    add_data_options(parser, "--option train_size=700 for synthfer, --option pixels=/x/fer2013.csv for ferplus")
 
 
 def run(args) -> int:
-    from fer.commands.evaluate import _parse_options
     from fer.data.registry import dataset_info
 
-    opts = _parse_options(args.option)
-    if args.class_order:
-        opts["class_order"] = args.class_order
+    opts = data_options(args)
     info = dataset_info(
         args.name,
         root=args.root,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fer.commands._data_options import add_data_options, data_options
 from fer.commands._model_source import add_device, resolve_device
 
 NAME = "evaluate"
@@ -32,23 +33,7 @@ def add_arguments(parser) -> None:
         help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset "
         "(default: the whole split)",
     )
-    parser.add_argument("--lists", help="folder of the subset lists")
-    parser.add_argument(
-        "--protocol", choices=["majority", "plurality", "soft"], help="FERPlus label protocol (default: majority)"
-    )
-    parser.add_argument("--source", help="rafdb: aligned|original; ferplus: folders|csv")
-    parser.add_argument(
-        "--class-order",
-        choices=["canonical", "ferplus", "rafdb", "manet"],
-        help="meaning of numbered class folders / CSV labels (default: the data set's own)",
-    )
-    parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="data-set option, e.g. --option test_size=700 --option seed=1 for synthfer",
-    )
+    add_data_options(parser, "--option test_size=700 --option seed=1 for synthfer")
     parser.add_argument("--out", help="report folder (default: <checkpoint folder>/eval)")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per forward pass")
     parser.add_argument(
@@ -60,12 +45,6 @@ def add_arguments(parser) -> None:
         "on the first N images of each report, 4 of them with Grad-CAM++; 0: skip it (default 32)",
     )
     add_device(parser)
-
-
-def _parse_options(items: list[str]) -> dict:
-    from fer.commands._checks import parse_assignments
-
-    return parse_assignments(items, "--option")
 
 
 def run(args) -> int:
@@ -81,10 +60,8 @@ def run(args) -> int:
     device = resolve_device(args.device)
     model = load_checkpoint(args.checkpoint, map_location=device)
     cfg = model.config
-    opts = _parse_options(args.option)
+    opts = data_options(args)
     opts.update(crop_options(args.source, cfg.crop_recipe(), cfg.preprocess.input_size))  # photos: the model's crop
-    if args.class_order:
-        opts["class_order"] = args.class_order
     subsets = [None, "occlusion", "pose30", "pose45"] if args.subset == "all" else [args.subset]
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "eval"
     summary = {
