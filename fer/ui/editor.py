@@ -35,3 +35,22 @@ class PhotoEditor(gr.ImageEditor):
             return load_image(file.path if isinstance(file, FileData) else bytes(file))
         except FERError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+
+
+# --- the Analyse click without the editor's export ---------------------------------------------------
+# Sending the editor as an input makes Gradio's front end read its canvases back and upload them as PNGs
+# (about 2 s of a 2.4 s click in headless Chromium). So the server keeps, per session, the editor value
+# it last received (a `gr.State`, set by every event that sends the editor) and the page remembers
+# which photo that was: the root of the editor's undo history, which Gradio starts afresh for each new
+# photo. The visible button then presses one of two hidden ones: "kept" (no editor input) when the photo
+# on the page is the kept one and nothing was drawn on it since (the history holds only the photo, or
+# every stroke was undone), else "full" (the editor sent as before). Anything unexpected in the page
+# (no editor object, another history shape) takes the full path.
+_ROOT = """const cm = window.editor && window.editor.command_manager; let node = cm && cm.history, depth = 0;
+  while (node && node.previous) { node = node.previous; depth++; }"""
+
+ROUTE_CLICK_JS = "() => { " + _ROOT + """
+  const kept = !!node && window.__ferKeptRoot === node && depth <= 1;
+  document.getElementById(kept ? 'fer-run-kept' : 'fer-run-full').click(); }"""
+
+REMEMBER_PHOTO_JS = "() => { " + _ROOT + " window.__ferKeptRoot = node || null; }"

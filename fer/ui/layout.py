@@ -24,7 +24,7 @@ import gradio as gr
 from fer.ui.analysis import AS_DRAWN
 from fer.ui.callbacks import DemoActions, user_errors
 from fer.ui.compare_panel import build_compare_panel
-from fer.ui.editor import PhotoEditor
+from fer.ui.editor import REMEMBER_PHOTO_JS, ROUTE_CLICK_JS, PhotoEditor
 from fer.ui.live import build_live_tab
 from fer.ui.locality_panel import build_locality_panel
 from fer.ui.models import ModelBank, ModelChoice
@@ -109,6 +109,10 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                         ["face 1 (largest)"], value="face 1 (largest)", label="Face", visible=False, allow_custom_value=True, elem_id="fer-face"
                     )
                     run = gr.Button("Analyse", variant="primary", elem_id="fer-run")
+                    # pressed by the page for `run` (fer.ui.editor): with the editor's value / with the kept one
+                    run_full = gr.Button("Analyse (editor)", visible="hidden", elem_id="fer-run-full")
+                    run_kept = gr.Button("Analyse (kept photo)", visible="hidden", elem_id="fer-run-kept")
+                    kept = gr.State(None)  # the editor value the server last received in this session
                     summary = gr.Markdown(elem_id="fer-summary")
             with gr.Row():
                 faces_img = gr.Image(label="Detected faces (selected: yellow)", interactive=False, height=320, elem_id="fer-faces")
@@ -164,16 +168,22 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
 
         analyse_inputs = [editor, model, kind, placement, severity, seed, drawing_fill, face]
         analyse_outputs = [faces_img, original_img, occluded_img, face, clean_label, fused_label, votes, cams, summary]
-        analysed = {"locality": run.click(user_errors(actions.analyse), analyse_inputs, analyse_outputs, api_name="analyse")}
-        analysed["locality_upload"] = editor.upload(user_errors(actions.analyse_new_photo), analyse_inputs, analyse_outputs,
+        keeping = analyse_outputs + [kept]  # the events that send the editor keep its value for the next click
+        run.click(None, js=ROUTE_CLICK_JS, api_visibility="private")
+        analysed = {"locality": run_full.click(user_errors(actions.analyse_and_keep), analyse_inputs, keeping, api_name="analyse")}
+        analysed["locality_upload"] = editor.upload(user_errors(actions.analyse_new_photo_and_keep), analyse_inputs, keeping,
                                                     api_name="analyse_upload")
         if gallery_of_examples is not None:  # an example click analyses it at once
             analysed["locality_example"] = gallery_of_examples.load_input_event.then(
-                user_errors(actions.analyse_new_photo), analyse_inputs, analyse_outputs, api_name="analyse_example"
+                user_errors(actions.analyse_new_photo_and_keep), analyse_inputs, keeping, api_name="analyse_example"
             )
-        analysed["locality_face"] = face.input(user_errors(actions.analyse), analyse_inputs, analyse_outputs,
+        analysed["locality_face"] = face.input(user_errors(actions.analyse_and_keep), analyse_inputs, keeping,
                                                api_name="analyse_face")
-        locality.follow(actions, analysed, [editor, model, face], user_errors)  # the heatmap after each analysis
+        for event in analysed.values():  # the page notes which photo the server now keeps
+            event.success(None, js=REMEMBER_PHOTO_JS, api_visibility="private")
+        analysed["locality_kept"] = run_kept.click(user_errors(actions.analyse_kept), [kept, *analyse_inputs[1:]],
+                                                   analyse_outputs, api_name="analyse_kept")
+        locality.follow(actions, analysed, [kept, model, face], user_errors)  # the heatmap after each analysis
         api_button.click(user_errors(actions.predict), [api_image, model], [api_label, api_details], api_name="predict")
         model.change(user_errors(actions.model_info), model, provenance, api_name="model_info")
         kind.change(placement_update, kind, placement, api_name="placements", queue=False)
