@@ -200,3 +200,37 @@ def test_face_zoom_is_square_and_centred(astronaut):
     assert zoom.shape == (200, 200, 3)
     centre = astronaut[117, 224].astype(int)
     assert np.abs(zoom[100, 100].astype(int) - centre).max() < 40
+
+
+# --- the Analyse click with the kept photo (fer.ui.editor) -------------------------------------
+
+
+def test_click_routes_to_an_event_without_the_editor_and_every_editor_event_keeps_its_value():
+    from fer.ui.editor import PhotoEditor
+    from fer.ui.layout import build_demo
+
+    choices = models.discover_models(include_untrained=False)
+    demo = build_demo(choices, models.default_choice(choices))
+    fns = {f.api_name: f for f in demo.fns.values() if f.api_name}
+    kept = fns["analyse_kept"]
+    assert not any(isinstance(c, PhotoEditor) for c in kept.inputs)  # no canvas export on this click
+    assert isinstance(kept.inputs[0], gr.State)
+    for name in ("analyse", "analyse_upload", "analyse_face"):  # each sends the editor and keeps what it got
+        assert isinstance(fns[name].inputs[0], PhotoEditor) and fns[name].outputs[-1] is kept.inputs[0]
+    assert fns["locality_kept"].trigger_after == kept._id and fns["locality_kept"].inputs[0] is kept.inputs[0]
+
+
+def test_analyse_kept_is_the_analysis_of_the_kept_value_and_says_when_there_is_none(astronaut):
+    from fer.ui.callbacks import DemoActions
+
+    choices = models.discover_models(include_untrained=False)
+    actions = DemoActions(models.ModelBank(choices))
+    label = "faceapi_expression (pretrained reference)"
+    editor = {"background": astronaut, "layers": [], "composite": None}
+    args = (label, "sunglasses", None, 0.6, 0, "as drawn", None)
+    kept_out = actions.analyse_kept(editor, *args, progress=None)
+    full_out = actions.analyse_and_keep(editor, *args, progress=None)
+    assert full_out[-1] is editor and len(full_out) == len(kept_out) + 1
+    assert kept_out[5] == full_out[5] and kept_out[8] == full_out[8]  # fused label, summary
+    with pytest.raises(InputError, match="not reached the server yet"):
+        actions.analyse_kept(None, *args, progress=None)
