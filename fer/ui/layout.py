@@ -4,6 +4,8 @@ API endpoints (for `gradio_client`):
   /predict      image, model -> fused label (confidences), details JSON
   /analyse      editor, model, occluder, placement, severity, seed, drawing fill, face ->
                 faces, original face, occluded face, face picker, clean label, fused label, votes plot, CAM gallery, summary
+  /analyse_kept the same from the editor value this session last sent (the page's Analyse click when nothing
+                was drawn since; fer.ui.editor)
   /model_info   model -> provenance (markdown)
   /placements   occluder -> placement choices
   /sweep        editor, model, face, seed -> plot, table, note
