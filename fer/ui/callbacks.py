@@ -155,21 +155,21 @@ class DemoActions:
     # --- the same, keeping the editor value for the next click (fer.ui.editor) ----------------
     def analyse_and_keep(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
                          progress=gr.Progress()):
-        out = self.analyse(editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress)
-        return (*out, editor_value)
+        request = (kind, placement, severity, seed, drawing_fill, face_choice)
+        return (*self.analyse(editor_value, model_label, *request, progress), editor_value)
 
     def analyse_new_photo_and_keep(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill,
                                    face_choice, progress=gr.Progress()):
-        out = self.analyse_new_photo(editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
-                                     progress)
-        return (*out, editor_value)
+        request = (kind, placement, severity, seed, drawing_fill, face_choice)
+        return (*self.analyse_new_photo(editor_value, model_label, *request, progress), editor_value)
 
     def analyse_kept(self, kept_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
                      progress=gr.Progress()):
         """The Analyse click when the page shows the photo the server kept, with nothing drawn on it since."""
         if kept_value is None:
             raise InputError("The photo has not reached the server yet; please press Analyse again in a moment.")
-        return self.analyse(kept_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress)
+        request = (kind, placement, severity, seed, drawing_fill, face_choice)
+        return self.analyse(kept_value, model_label, *request, progress)
 
     def predict(self, image, model_label):
         """API: one photo -> fused label of its largest face, and that face's `FacePrediction.to_dict()`."""
