@@ -37,7 +37,9 @@ def image_file(image: np.ndarray, fmt: str = "webp", name: str = "") -> str:
     downloaded picture says what it shows; the rest of the name is the content hash.
     """
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buf, format=fmt.upper(), **({"quality": 90} if fmt == "webp" else {}))
+    Image.fromarray(np.ascontiguousarray(image)).save(
+        buf, format=fmt.upper(), **({"quality": 90} if fmt == "webp" else {})
+    )
     data = buf.getvalue()
     _dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:24]

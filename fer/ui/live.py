@@ -120,19 +120,29 @@ def build_live_tab(bank, model_labels: list[str], default_label: str, kinds: lis
         session = gr.State(None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=4):
-                camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="fer-live-cam",
-                                  height=360)
+                camera = gr.Image(
+                    sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="fer-live-cam", height=360
+                )
                 with gr.Row():
                     live_model = gr.Dropdown(model_labels, value=default_label, label="Model", elem_id="fer-live-model")
-                    live_kind = gr.Dropdown([k for k in kinds if k != "user"], value=NO_OCCLUDER, label="Virtual occluder",
-                                            elem_id="fer-live-occluder")
+                    live_kind = gr.Dropdown(
+                        [k for k in kinds if k != "user"],
+                        value=NO_OCCLUDER,
+                        label="Virtual occluder",
+                        elem_id="fer-live-occluder",
+                    )
                 with gr.Row():
                     live_severity = gr.Slider(0.0, 1.0, value=0.6, step=0.05, label="Severity")
                     cam_mode = gr.Radio(["off", "every few frames"], value="off", label="Grad-CAM++")
                 cam_button = gr.Button("Grad-CAM++ of the next frame", elem_id="fer-live-cam-now")
             with gr.Column(scale=5):
-                shown = gr.Image(label="What the model sees (click a face to follow it)", interactive=False, format="jpeg",
-                                 elem_id="fer-live-out", height=480)
+                shown = gr.Image(
+                    label="What the model sees (click a face to follow it)",
+                    interactive=False,
+                    format="jpeg",
+                    elem_id="fer-live-out",
+                    height=480,
+                )
                 live_label = gr.Label(num_top_classes=3, label="Fused prediction (live)", elem_id="fer-live-label")
                 live_votes = gr.Textbox(label="Region heads' votes (live)", interactive=False, elem_id="fer-live-votes")
         camera.stream(

@@ -39,7 +39,9 @@ def occlusion_summary(
         if abs(delta) < 0.005:
             change = f"its confidence stayed at {o_fused[o_top]:.0%}"
         else:
-            change = f"its confidence {'rose' if delta > 0 else 'fell'} from {c_fused[c_top]:.0%} to {o_fused[o_top]:.0%}"
+            change = (
+                f"its confidence {'rose' if delta > 0 else 'fell'} from {c_fused[c_top]:.0%} to {o_fused[o_top]:.0%}"
+            )
         parts.append(f"With **{occluder}**, the prediction stays **{names[o_top]}**; {change}.")
     else:
         parts.append(

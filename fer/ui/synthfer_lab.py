@@ -121,10 +121,12 @@ def run_lab(model_name: str, class_name: str, seed, kind: str | None, severity):
     if occluded:
         lines.append(f"- Fused decision without it: {_verdict(names, fused[0], label)}")
     if heads.shape[1] > 1:
-        votes = ", ".join(f"{r}: {_verdict(names, heads[1, k], label)}" for k, r in enumerate(head_names(heads.shape[1])))
+        regions = head_names(heads.shape[1])
+        votes = ", ".join(f"{r}: {_verdict(names, heads[1, k], label)}" for k, r in enumerate(regions))
         lines.append(f"- Region heads: {votes}")
-    figure = votes_figure(heads[1], names, clean_head_probs=heads[0] if occluded else None,
-                          title="Region votes (synthetic face)")
+    figure = votes_figure(
+        heads[1], names, clean_head_probs=heads[0] if occluded else None, title="Region votes (synthetic face)"
+    )
     big = np.kron(shown, np.ones((DISPLAY_SIZE // LAB_SIZE, DISPLAY_SIZE // LAB_SIZE, 1), np.uint8))
     return big, {n: float(p) for n, p in zip(names, fused[1])}, figure, "\n".join(lines)
 
@@ -138,19 +140,33 @@ def build_lab_tab(user_errors) -> None:
         gr.Markdown(SYNTHETIC_BANNER)
         with gr.Row(equal_height=False):
             with gr.Column(scale=4):
-                model = gr.Dropdown(models, value=models[-1], label="Model (trained on synthetic SynthFER faces only)",
-                                    elem_id="fer-lab-model")
+                model = gr.Dropdown(
+                    models,
+                    value=models[-1],
+                    label="Model (trained on synthetic SynthFER faces only)",
+                    elem_id="fer-lab-model",
+                )
                 with gr.Row():
                     cls = gr.Dropdown(list(CANONICAL_7), value="happiness", label="Class", elem_id="fer-lab-class")
-                    seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", elem_id="fer-lab-seed")
+                    seed = CheckedNumber(
+                        0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", elem_id="fer-lab-seed"
+                    )
                 with gr.Row():
-                    kind = gr.Dropdown(occluder_kinds(), value=NO_OCCLUDER, label="Occluder", elem_id="fer-lab-occluder")
+                    kind = gr.Dropdown(
+                        occluder_kinds(), value=NO_OCCLUDER, label="Occluder", elem_id="fer-lab-occluder"
+                    )
                     severity = CheckedSlider(0.0, 1.0, value=0.6, step=0.05, label="Severity")
                 go = gr.Button("Generate and classify", variant="primary", elem_id="fer-lab-run")
                 summary = gr.Markdown(elem_id="fer-lab-summary")
             with gr.Column(scale=5):
-                face = gr.Image(label="Synthetic face (SynthFER)", interactive=False, height=280, elem_id="fer-lab-face")
+                face = gr.Image(
+                    label="Synthetic face (SynthFER)", interactive=False, height=280, elem_id="fer-lab-face"
+                )
                 fused = gr.Label(num_top_classes=3, label="Fused prediction (synthetic face)", elem_id="fer-lab-fused")
         votes = gr.Plot(label="Region heads' votes (synthetic face)", elem_id="fer-lab-votes")
-        go.click(user_errors(run_lab), [model, cls, seed, kind, severity], [face, fused, votes, summary],
-                 api_name="synthfer_lab")
+        go.click(
+            user_errors(run_lab),
+            [model, cls, seed, kind, severity],
+            [face, fused, votes, summary],
+            api_name="synthfer_lab",
+        )

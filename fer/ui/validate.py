@@ -160,8 +160,10 @@ class CheckedEditorData(EditorData):
     @classmethod
     def model_validate(cls, value, *args, **kwargs):  # Gradio validates the payload with this, before preprocess
         if not isinstance(value, dict):
-            raise gr.Error(f"The photo must be an image-editor value (background, layers, composite), not {_show(value)}.",
-                           print_exception=False)
+            raise gr.Error(
+                f"The photo must be an image-editor value (background, layers, composite), not {_show(value)}.",
+                print_exception=False,
+            )
         layers = value.get("layers")
         if layers is not None and not isinstance(layers, list):
             raise gr.Error(f"The editor's layers must be a list of images, not {_show(layers)}.", print_exception=False)
