@@ -218,6 +218,12 @@ def test_click_routes_to_an_event_without_the_editor_and_every_editor_event_keep
     for name in ("analyse", "analyse_upload", "analyse_face"):  # each sends the editor and keeps what it got
         assert isinstance(fns[name].inputs[0], PhotoEditor) and fns[name].outputs[-1] is kept.inputs[0]
     assert fns["locality_kept"].trigger_after == kept._id and fns["locality_kept"].inputs[0] is kept.inputs[0]
+    # no progress tracking: each status message would make the page export the editor's canvases again
+    import inspect
+
+    for name in ("analyse", "analyse_upload", "analyse_face", "analyse_kept"):
+        params = inspect.signature(fns[name].fn).parameters.values()
+        assert not any(isinstance(p.default, gr.Progress) for p in params), name
 
 
 def test_analyse_kept_is_the_analysis_of_the_kept_value_and_says_when_there_is_none(astronaut):
