@@ -28,7 +28,8 @@ from fer.ui.summary import occlusion_summary
 
 log = logging.getLogger("fer.ui")
 
-GENERIC_ERROR = "Something went wrong while processing this request. The details were logged on the server; please try another image or setting."
+GENERIC_ERROR = ("Something went wrong while processing this request. The details were logged on the server; "
+                 "please try another image or setting.")
 
 
 def user_errors(fn):
@@ -44,7 +45,9 @@ def user_errors(fn):
             raise gr.Error(str(exc), print_exception=False) from None
         except MemoryError:
             log.exception("out of memory in %s", fn.__name__)
-            raise gr.Error("The server ran out of memory on this request; try a smaller image.", print_exception=False) from None
+            raise gr.Error(
+                "The server ran out of memory on this request; try a smaller image.", print_exception=False
+            ) from None
         except Exception:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(GENERIC_ERROR, print_exception=False) from None
@@ -100,7 +103,9 @@ class DemoActions:
         user_mask = None
         if isinstance(editor_value, dict):
             user_mask = mask_from_layers(editor_value.get("layers"), photo.shape[:2])
-        request = OcclusionRequest(kind or NO_OCCLUDER, validate.severity(severity), validate.seed(seed), params, user_mask)
+        request = OcclusionRequest(
+            kind or NO_OCCLUDER, validate.severity(severity), validate.seed(seed), params, user_mask
+        )
         request.user_fill = drawing_fill or AS_DRAWN
         if user_mask is not None and request.user_fill == AS_DRAWN and isinstance(editor_value, dict):
             composite = editor_value.get("composite")
@@ -110,7 +115,18 @@ class DemoActions:
                 request.drawn_image = load_image(composite)
         return request
 
-    def analyse(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=gr.Progress()):
+    def analyse(
+        self,
+        editor_value,
+        model_label,
+        kind,
+        placement,
+        severity,
+        seed,
+        drawing_fill,
+        face_choice,
+        progress=gr.Progress(),
+    ):
         photo = load_photo(editor_value)
         predictor = self.bank.get(model_label)
         request = self._request(editor_value, photo, kind, placement, severity, seed, drawing_fill)
@@ -128,7 +144,12 @@ class DemoActions:
         gallery = [(image_file(result.occluded_crop), "model input")]
         gallery += [(image_file(picture), caption) for picture, caption in result.cams]
         summary = occlusion_summary(
-            result.clean_head_probs, result.occluded_head_probs, names, request.describe() or None, result.clean_fused, result.fused
+            result.clean_head_probs,
+            result.occluded_head_probs,
+            names,
+            request.describe() or None,
+            result.clean_fused,
+            result.fused,
         )
         if len(result.faces) > 1:
             summary += f"\n\n{len(result.faces)} faces found; showing {face_label(result.index)} (pick another above)."
@@ -148,7 +169,18 @@ class DemoActions:
             summary,
         )
 
-    def analyse_new_photo(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=gr.Progress()):
+    def analyse_new_photo(
+        self,
+        editor_value,
+        model_label,
+        kind,
+        placement,
+        severity,
+        seed,
+        drawing_fill,
+        face_choice,
+        progress=gr.Progress(),
+    ):
         """A new photo: start again from its largest face."""
         return self.analyse(editor_value, model_label, kind, placement, severity, seed, drawing_fill, None, progress)
 
@@ -156,18 +188,21 @@ class DemoActions:
     # No gr.Progress here: in Gradio 6.31 every status message of any event makes the page ask each component
     # that is an event input (the editor too) for its value, and the editor answers by exporting its canvases.
     # An analysis takes a few tenths of a second; its five progress steps cost more than they show.
-    def analyse_and_keep(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
-                         progress=None):
+    def analyse_and_keep(
+        self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=None
+    ):
         request = (kind, placement, severity, seed, drawing_fill, face_choice)
         return (*self.analyse(editor_value, model_label, *request, progress), editor_value)
 
-    def analyse_new_photo_and_keep(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill,
-                                   face_choice, progress=None):
+    def analyse_new_photo_and_keep(
+        self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=None
+    ):
         request = (kind, placement, severity, seed, drawing_fill, face_choice)
         return (*self.analyse_new_photo(editor_value, model_label, *request, progress), editor_value)
 
-    def analyse_kept(self, kept_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
-                     progress=None):
+    def analyse_kept(
+        self, kept_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=None
+    ):
         """The Analyse click when the page shows the photo the server kept, with nothing drawn on it since."""
         if kept_value is None:
             raise InputError("The photo has not reached the server yet; please press Analyse again in a moment.")
@@ -199,6 +234,7 @@ class DemoActions:
 
     def sweep(self, editor_value, model_label, face_choice, seed, progress=gr.Progress()):
         from fer.robustness import sweep_face
+
         photo = load_photo(editor_value)
         predictor = self.bank.get(model_label)
         progress(0.1, desc="finding the face")
@@ -207,7 +243,14 @@ class DemoActions:
         rows, figure = sweep_face(predictor, aligned, seed=validate.seed(seed), photo=photo)
         clean = next(r for r in rows if r["occluder"] == "clean")
         table = [
-            [r["occluder"], r["severity"], r["prediction"], round(r["clean_class_prob"], 3), bool(r["flipped"]), round(r["head_agreement"], 2)]
+            [
+                r["occluder"],
+                r["severity"],
+                r["prediction"],
+                round(r["clean_class_prob"], 3),
+                bool(r["flipped"]),
+                round(r["head_agreement"], 2),
+            ]
             for r in rows
         ]
         flips = sum(bool(r["flipped"]) for r in rows)
@@ -215,7 +258,8 @@ class DemoActions:
         note = (
             f"{which.capitalize()} · clean prediction: **{clean['prediction']}** ({clean['confidence']:.0%}). "
             f"{flips} of {len(rows) - 1} occlusion conditions flip the fused decision; the hardest is "
-            f"**{worst['occluder']}** at severity {worst['severity']:g} (P({clean['prediction']}) = {worst['clean_class_prob']:.0%})."
+            f"**{worst['occluder']}** at severity {worst['severity']:g} "
+            f"(P({clean['prediction']}) = {worst['clean_class_prob']:.0%})."
         )
         figure.update_layout(template="plotly_white", margin={"l": 10, "r": 10, "t": 60, "b": 10})
         return figure, table, note

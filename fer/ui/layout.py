@@ -3,7 +3,8 @@
 API endpoints (for `gradio_client`):
   /predict      image, model -> fused label (confidences), details JSON
   /analyse      editor, model, occluder, placement, severity, seed, drawing fill, face ->
-                faces, original face, occluded face, face picker, clean label, fused label, votes plot, CAM gallery, summary
+                faces, original face, occluded face, face picker, clean label, fused label, votes plot,
+                CAM gallery, summary
   /analyse_kept the same from the editor value this session last sent (the page's Analyse click when nothing
                 was drawn since; fer.ui.editor)
   /model_info   model -> provenance (markdown)
@@ -53,7 +54,9 @@ footer {display: none !important}
 def theme() -> gr.themes.Base:
     """A calm theme with system fonts (no web-font download: the demo must work offline)."""
     system = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
-    return gr.themes.Soft(primary_hue="indigo", secondary_hue="pink", font=system, font_mono=["ui-monospace", "monospace"])
+    return gr.themes.Soft(
+        primary_hue="indigo", secondary_hue="pink", font=system, font_mono=["ui-monospace", "monospace"]
+    )
 
 
 def placement_update(kind: str | None):
@@ -83,7 +86,11 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                         format="png",
                         height=440,
                         transforms=(),
-                        brush=gr.Brush(colors=["#000000", "#7f7f7f", "#ffffff", "#c0392b"], default_color="#000000", color_mode="defaults"),
+                        brush=gr.Brush(
+                            colors=["#000000", "#7f7f7f", "#ffffff", "#c0392b"],
+                            default_color="#000000",
+                            color_mode="defaults",
+                        ),
                         layers=gr.LayerOptions(allow_additional_layers=False),
                         elem_id="fer-editor",
                     )
@@ -102,13 +109,27 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                     with gr.Group():
                         with gr.Row():
                             kind = gr.Dropdown(kinds, value=NO_OCCLUDER, label="Occluder", elem_id="fer-occluder")
-                            placement = gr.Dropdown([], value=None, label="Placement", visible=False, allow_custom_value=True, elem_id="fer-placement")
+                            placement = gr.Dropdown(
+                                [],
+                                value=None,
+                                label="Placement",
+                                visible=False,
+                                allow_custom_value=True,
+                                elem_id="fer-placement",
+                            )
                         with gr.Row():
                             severity = CheckedSlider(0.0, 1.0, value=0.6, step=0.05, label="Severity")
                             seed = CheckedNumber(0, precision=0, label="Seed", minimum=0)
-                        drawing_fill = gr.Radio(list(DRAWING_FILLS), value=AS_DRAWN, label="Your brush strokes hide the face with")
+                        drawing_fill = gr.Radio(
+                            list(DRAWING_FILLS), value=AS_DRAWN, label="Your brush strokes hide the face with"
+                        )
                     face = gr.Dropdown(
-                        ["face 1 (largest)"], value="face 1 (largest)", label="Face", visible=False, allow_custom_value=True, elem_id="fer-face"
+                        ["face 1 (largest)"],
+                        value="face 1 (largest)",
+                        label="Face",
+                        visible=False,
+                        allow_custom_value=True,
+                        elem_id="fer-face",
                     )
                     run = gr.Button("Analyse", variant="primary", elem_id="fer-run")
                     # pressed by the page for `run` (fer.ui.editor): with the editor's value / with the kept one
@@ -117,12 +138,16 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                     kept = gr.State(None)  # the editor value the server last received in this session
                     summary = gr.Markdown(elem_id="fer-summary")
             with gr.Row():
-                faces_img = gr.Image(label="Detected faces (selected: yellow)", interactive=False, height=320, elem_id="fer-faces")
+                faces_img = gr.Image(
+                    label="Detected faces (selected: yellow)", interactive=False, height=320, elem_id="fer-faces"
+                )
                 original_img = gr.Image(label="Face — original", interactive=False, height=320, elem_id="fer-original")
                 occluded_img = gr.Image(label="Face — occluded", interactive=False, height=320, elem_id="fer-occluded")
             with gr.Row():
                 clean_label = gr.Label(num_top_classes=3, label="Without the occluder", elem_id="fer-clean-label")
-                fused_label = gr.Label(num_top_classes=3, label="Fused prediction (with the occluder)", elem_id="fer-fused-label")
+                fused_label = gr.Label(
+                    num_top_classes=3, label="Fused prediction (with the occluder)", elem_id="fer-fused-label"
+                )
             with gr.Row(equal_height=False):
                 votes = gr.Plot(label="Region heads' votes", elem_id="fer-votes", scale=1)
                 cams = gr.Gallery(
@@ -147,7 +172,10 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
             sweep_note = gr.Markdown(elem_id="fer-sweep-note")
             sweep_plot = gr.Plot(label="Sweep", elem_id="fer-sweep-plot")
             sweep_table = gr.Dataframe(
-                headers=["occluder", "severity", "prediction", "P(clean class)", "flipped", "head agreement"], label="Every condition", interactive=False, max_height=320
+                headers=["occluder", "severity", "prediction", "P(clean class)", "flipped", "head agreement"],
+                label="Every condition",
+                interactive=False,
+                max_height=320,
             )
             with gr.Row():
                 patch = CheckedSlider(0.05, 0.5, value=0.2, step=0.05, label="Patch size (fraction of the face crop)")
@@ -155,7 +183,9 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
                 fill = gr.Dropdown(["gray", "black", "mean", "blur", "noise"], value="gray", label="Patch fill")
             sens_btn = gr.Button("Occlusion-sensitivity map", variant="primary", elem_id="fer-sensitivity")
             sens_note = gr.Markdown()
-            sens_gallery = gr.Gallery(label="Probability drop: fused decision, then each head", columns=5, height="auto", elem_id="fer-sens")
+            sens_gallery = gr.Gallery(
+                label="Probability drop: fused decision, then each head", columns=5, height="auto", elem_id="fer-sens"
+            )
         build_lab_tab(user_errors)
 
         build_live_tab(bank, labels, default.label, kinds, user_errors)
@@ -172,25 +202,41 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
         analyse_outputs = [faces_img, original_img, occluded_img, face, clean_label, fused_label, votes, cams, summary]
         keeping = analyse_outputs + [kept]  # the events that send the editor keep its value for the next click
         run.click(None, js=ROUTE_CLICK_JS, api_visibility="private")
-        analysed = {"locality": run_full.click(user_errors(actions.analyse_and_keep), analyse_inputs, keeping,
-                                               api_name="analyse")}
-        analysed["locality_upload"] = editor.upload(user_errors(actions.analyse_new_photo_and_keep), analyse_inputs,
-                                                    keeping, api_name="analyse_upload")
+        analysed = {
+            "locality": run_full.click(
+                user_errors(actions.analyse_and_keep), analyse_inputs, keeping, api_name="analyse"
+            )
+        }
+        analysed["locality_upload"] = editor.upload(
+            user_errors(actions.analyse_new_photo_and_keep), analyse_inputs, keeping, api_name="analyse_upload"
+        )
         if gallery_of_examples is not None:  # an example click analyses it at once
             analysed["locality_example"] = gallery_of_examples.load_input_event.then(
                 user_errors(actions.analyse_new_photo_and_keep), analyse_inputs, keeping, api_name="analyse_example"
             )
-        analysed["locality_face"] = face.input(user_errors(actions.analyse_and_keep), analyse_inputs, keeping,
-                                               api_name="analyse_face")
+        analysed["locality_face"] = face.input(
+            user_errors(actions.analyse_and_keep), analyse_inputs, keeping, api_name="analyse_face"
+        )
         for event in analysed.values():  # the page notes which photo the server now keeps
             event.success(None, js=REMEMBER_PHOTO_JS, api_visibility="private")
-        analysed["locality_kept"] = run_kept.click(user_errors(actions.analyse_kept), [kept, *analyse_inputs[1:]],
-                                                   analyse_outputs, api_name="analyse_kept")
+        analysed["locality_kept"] = run_kept.click(
+            user_errors(actions.analyse_kept), [kept, *analyse_inputs[1:]], analyse_outputs, api_name="analyse_kept"
+        )
         locality.follow(actions, analysed, [kept, model, face], user_errors)  # the heatmap after each analysis
         api_button.click(user_errors(actions.predict), [api_image, model], [api_label, api_details], api_name="predict")
         model.change(user_errors(actions.model_info), model, provenance, api_name="model_info")
         kind.change(placement_update, kind, placement, api_name="placements", queue=False)
-        sweep_btn.click(user_errors(actions.sweep), [editor, model, face, seed], [sweep_plot, sweep_table, sweep_note], api_name="sweep")
-        sens_btn.click(user_errors(actions.sensitivity), [editor, model, face, patch, stride, fill], [sens_gallery, sens_note], api_name="sensitivity")
+        sweep_btn.click(
+            user_errors(actions.sweep),
+            [editor, model, face, seed],
+            [sweep_plot, sweep_table, sweep_note],
+            api_name="sweep",
+        )
+        sens_btn.click(
+            user_errors(actions.sensitivity),
+            [editor, model, face, patch, stride, fill],
+            [sens_gallery, sens_note],
+            api_name="sensitivity",
+        )
         demo.load(user_errors(actions.model_info), model, provenance, api_name="model_info_on_load")
     return demo
