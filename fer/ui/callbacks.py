@@ -115,18 +115,8 @@ class DemoActions:
                 request.drawn_image = load_image(composite)
         return request
 
-    def analyse(
-        self,
-        editor_value,
-        model_label,
-        kind,
-        placement,
-        severity,
-        seed,
-        drawing_fill,
-        face_choice,
-        progress=gr.Progress(),
-    ):
+    def analyse(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
+                   progress=gr.Progress()):
         photo = load_photo(editor_value)
         predictor = self.bank.get(model_label)
         request = self._request(editor_value, photo, kind, placement, severity, seed, drawing_fill)
@@ -169,18 +159,8 @@ class DemoActions:
             summary,
         )
 
-    def analyse_new_photo(
-        self,
-        editor_value,
-        model_label,
-        kind,
-        placement,
-        severity,
-        seed,
-        drawing_fill,
-        face_choice,
-        progress=gr.Progress(),
-    ):
+    def analyse_new_photo(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
+                             progress=gr.Progress()):
         """A new photo: start again from its largest face."""
         return self.analyse(editor_value, model_label, kind, placement, severity, seed, drawing_fill, None, progress)
 
