@@ -88,3 +88,26 @@ def test_same_photo_model_and_face_are_measured_once(demo_fns, astronaut, monkey
     other[:20] = 0
     fns["locality"].fn({"background": other, "layers": [], "composite": None}, REFERENCE, "face 1")
     assert len(calls) == 2  # another photo is measured anew
+
+
+def test_an_analysis_and_its_panel_detect_the_photo_once(demo_fns, astronaut, monkeypatch):
+    import fer.face
+
+    fns, _ = demo_fns
+    calls = []
+    real = fer.face.detect
+    monkeypatch.setattr(fer.face, "detect", lambda rgb, **kw: calls.append(1) or real(rgb, **kw))
+    photo = np.ascontiguousarray(astronaut[::-1].copy())  # upside down: a photo no other test has detected
+    photo[:8] = 255
+    editor = {"background": photo, "layers": [], "composite": None}
+    with pytest.raises(Exception, match="No face"):  # the upside-down astronaut has no face for MTCNN ...
+        fns["locality"].fn(editor, REFERENCE, "face 1")
+    with pytest.raises(Exception, match="No face"):  # ... and is not detected again to say so twice
+        fns["analyse_kept"].fn(editor, REFERENCE, "none", None, 0.5, 0, "as drawn", "face 1")
+    assert len(calls) == 1
+    upright = np.ascontiguousarray(astronaut[:, ::-1].copy())
+    upright[:8] = 255
+    editor = {"background": upright, "layers": [], "composite": None}
+    fns["analyse_kept"].fn(editor, REFERENCE, "none", None, 0.5, 0, "as drawn", "face 1")
+    fns["locality"].fn(editor, REFERENCE, "face 1")
+    assert len(calls) == 2  # the analysis detected the new photo; its panel reused the faces

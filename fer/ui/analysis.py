@@ -18,6 +18,7 @@ from fer.errors import InputError
 from fer.face.numbering import pick_face
 from fer.face.types import AlignedFace, Face
 from fer.ui.occluders import NO_OCCLUDER  # noqa: F401 - re-exported
+from fer.ui.recent import Recent, photo_key
 
 AS_DRAWN = "as drawn"  # the user's strokes themselves are the occluder
 DISPLAY_SIZE = 224  # crops and CAM overlays are shown at this size whatever the model's input
@@ -72,10 +73,20 @@ class FaceAnalysis:
         return self.clean_probs
 
 
-def detect_faces(photo: np.ndarray, backend: str = "auto") -> list[Face]:
-    from fer.face import detect
+_DETECTIONS = Recent(8)  # faces of the last photos: an analysis, its locality panel, a sweep share one detection
 
-    faces = detect(photo, backend=backend)
+
+def detect_faces(photo: np.ndarray, backend: str = "auto") -> list[Face]:
+    """The faces of `photo` (largest first), detected once per photo and backend; none -> `InputError`."""
+    from fer.face import detect
+    from fer.face.detect import resolve_backend
+
+    key = photo_key(photo, resolve_backend(backend))
+    faces = _DETECTIONS.get(key)
+    if faces is None:
+        faces = detect(photo, backend=backend)
+        _DETECTIONS.put(key, faces)
+    faces = list(faces)
     if not faces:
         raise InputError(
             "No face was found in this image. Try a photo where a face is clearly visible and at least ~40 pixels wide."

@@ -13,48 +13,19 @@ shows the heatmap at once. API:
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import gradio as gr
-import numpy as np
 
 from fer.ui.callbacks import DemoActions, load_photo
+from fer.ui.recent import Recent, photo_key
 
 if TYPE_CHECKING:  # fer.robustness (and torch) come with the first analysis, not with the page
     from fer.robustness.locality import LocalityResult
 
 LABEL = "Is each head local? Cross-talk on this face (without the occluder)"
 RECENT = 8  # (photo, model, face) results kept
-
-
-class _Recent:
-    """A small thread-safe LRU of panel outputs keyed by (photo digest, model label, face choice)."""
-
-    def __init__(self, size: int = RECENT) -> None:
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    @staticmethod
-    def key(photo: np.ndarray, model_label: str, face_choice) -> tuple:
-        digest = hashlib.blake2b(np.ascontiguousarray(photo).data, digest_size=16).hexdigest()
-        return digest, photo.shape, model_label, face_choice
-
-    def get(self, key):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
 
 
 def face_crosstalk(predictor, photo, face_choice) -> tuple[str, LocalityResult]:
@@ -82,11 +53,11 @@ class LocalityPanel:
         """Chain the panel after each analyse event (`events`: api name -> event, e.g. {"locality": click});
         `inputs`: the tab's editor, model and face components."""
 
-        recent = _Recent()
+        recent = Recent(RECENT)  # panel outputs by (photo, model label, face choice)
 
         def run(editor_value, model_label, face_choice):
             photo = load_photo(editor_value)
-            key = recent.key(photo, model_label, face_choice)
+            key = photo_key(photo, model_label, face_choice)
             done = recent.get(key)
             if done is None:
                 predictor = actions.bank.get(model_label)
