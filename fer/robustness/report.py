@@ -288,10 +288,10 @@ def write_reports(result, out_dir: str | Path, stem: str = "robustness") -> dict
         raise FERError(f"cannot create the output folder {out}: {exc}") from exc
     paths = {"csv": out / f"{stem}.csv", "json": out / f"{stem}.json", "html": out / f"{stem}.html"}
     write_csv(result.rows, paths["csv"])
-    locality = getattr(result, "locality", None) or {}
+    locality = result.locality  # model name -> fer.robustness.locality's to_dict(), empty without --locality-limit
     doc = {"meta": result.meta, "timings": result.timings, "rows": result.rows}
     if locality:
-        doc["locality"] = locality  # model name -> fer.robustness.locality's to_dict()
+        doc["locality"] = locality
     paths["json"].write_text(json.dumps(doc, indent=1), encoding="utf-8")
     write_html(result.rows, result.meta, paths["html"], locality)
     return paths
