@@ -1,10 +1,14 @@
-"""Helpers shared by the benchmark scripts: timing, torch's thread count, result rows and their printing."""
+"""Helpers shared by the benchmark scripts: timing, torch's thread count, result rows and their printing,
+the load average, and a running demo to measure."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 
 def interleaved(fns: list[Callable[[], object]], repeats: int, reduce: Callable[[list[float]], float] = min) -> list[float]:
@@ -48,3 +52,22 @@ def print_rows(rows: list[dict], name_width: int, metric_width: int, value_forma
     """The rows of one benchmark run as a script, one line each."""
     for r in rows:
         print(f"{r['benchmark']:{name_width}s} {r['metric']:{metric_width}s} {r['value']:{value_format}}  (target {r['target']})")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` prints them (shared machine: print them with timings)."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+@contextlib.contextmanager
+def demo_url(url: str | None = None, port: int | None = None) -> Iterator[str]:
+    """`url` when given (a running demo), else the URL of `python app.py` started for the block
+    (tests/app_server.py's `running_app`, on `port` or a free one)."""
+    if url:
+        yield url
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from app_server import running_app
+
+    with running_app(port=port) as server:
+        yield server.url

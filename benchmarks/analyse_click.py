@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _timing import demo_url, load_average
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 MODEL = "faceapi_expression (pretrained reference)"
 PHOTO = REPO / "examples" / "astronaut.jpg"
 OCCLUDERS = ("surgical_mask", "sunglasses", "hand_mouth", "scarf")
@@ -38,10 +38,6 @@ DONE = """([kind, quiet]) => { const s = document.querySelector('#fer-summary')?
   const last = Math.max(0, ...Object.values(window.__ferChanged || {}));
   return s.includes(kind) && imgs.length >= 5 && imgs.every(i => i.complete && i.naturalWidth > 0)
     && performance.now() - last > quiet; }"""
-
-
-def load_average() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip().split("load average:")[-1].strip()
 
 
 def browser_clicks(url: str, clicks: int, quiet_ms: int = 400) -> list[float]:
@@ -125,16 +121,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--url", default=None, help="a running demo (default: start app.py)")
     parser.add_argument("--port", type=int, default=None, help="port for the app this script starts")
     args = parser.parse_args(argv)
-    from app_server import running_app
-
     results = {"load_before": load_average()}
-    if args.url:
-        results["browser"] = browser_clicks(args.url, args.clicks)
-        results["client"] = client_calls(args.url, args.clicks)
-    else:
-        with running_app(port=args.port) as server:
-            results["browser"] = browser_clicks(server.url, args.clicks)
-            results["client"] = client_calls(server.url, args.clicks)
+    with demo_url(args.url, args.port) as url:
+        results["browser"] = browser_clicks(url, args.clicks)
+        results["client"] = client_calls(url, args.clicks)
     results["handler"] = handler_calls(args.clicks)
     results["load_after"] = load_average()
     print(f"load average before: {results['load_before']}; after: {results['load_after']}")

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _timing import demo_url, load_average
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 MODEL = "faceapi_expression (pretrained reference)"
 
 
@@ -61,14 +61,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--url", default=None, help="a running demo (default: start app.py)")
     parser.add_argument("--port", type=int, default=None, help="port for the app this script starts")
     args = parser.parse_args(argv)
-    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.split("load average:")[-1].strip()
-    if args.url:
-        times = measure(args.url, args.calls)
-    else:
-        from app_server import running_app
-
-        with running_app(port=args.port) as server:
-            times = measure(server.url, args.calls)
+    load = load_average()
+    with demo_url(args.url, args.port) as url:
+        times = measure(url, args.calls)
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"load average before: {load}")
     for name, t in times.items():
