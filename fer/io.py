@@ -31,18 +31,8 @@ from fer.errors import InputError
 
 DEFAULT_MAX_PIXELS = int(os.environ.get("FER_MAX_PIXELS", 50_000_000))  # 50 MP: every phone camera fits
 DEFAULT_MAX_BYTES = int(os.environ.get("FER_MAX_BYTES", 100 * 1024 * 1024))  # encoded file size
-SAFE_FORMATS = (
-    "JPEG",
-    "PNG",
-    "GIF",
-    "BMP",
-    "DIB",
-    "TIFF",
-    "WEBP",
-    "AVIF",
-    "PPM",
-    "ICO",
-)  # JPEG includes MPO (phone photos)
+# JPEG includes MPO (phone photos)
+SAFE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "PPM", "ICO")
 _SUPPORTED = "JPEG, PNG, GIF, BMP, TIFF, WebP, AVIF, PPM or ICO"
 
 __all__ = ["DEFAULT_MAX_PIXELS", "is_rgb_uint8", "load_image", "load_rgba", "require_rgb_uint8"]
@@ -97,7 +87,8 @@ def load_image(src: Any, max_pixels: int | None = None, max_bytes: int | None = 
         data = bytes(data)
     else:
         raise InputError(
-            f"Cannot read an image from a {type(src).__name__}; give a file path, bytes, a PIL image or a NumPy array."
+            f"Cannot read an image from a {type(src).__name__}; give a file path, bytes, "
+            "a PIL image or a NumPy array."
         )
     if len(data) > max_bytes:
         raise InputError(f"The file is larger than {max_bytes // (1024 * 1024)} MB; use a smaller image.")

@@ -28,15 +28,7 @@ def run(args) -> int:
     from fer.data.registry import dataset_info
 
     opts = data_options(args)
-    info = dataset_info(
-        args.name,
-        root=args.root,
-        protocol=args.protocol,
-        source=args.source,
-        num_classes=args.num_classes,
-        subset=args.subset,
-        lists=args.lists,
-        **opts,
-    )
+    info = dataset_info(args.name, root=args.root, protocol=args.protocol, source=args.source,
+                        num_classes=args.num_classes, subset=args.subset, lists=args.lists, **opts)
     print(json.dumps(info, indent=2))
     return 0

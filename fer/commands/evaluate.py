@@ -27,12 +27,9 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--root", help="the data set's folder (or CSV file), if not given in --data")
     parser.add_argument("--split", default="test", help="split to evaluate (default test)")
-    parser.add_argument(
-        "--subset",
-        choices=["occlusion", "pose30", "pose45", "all"],
-        help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset "
-        "(default: the whole split)",
-    )
+    parser.add_argument("--subset", choices=["occlusion", "pose30", "pose45", "all"],
+                        help="RAN's occlusion / pose subset of the test split; 'all' = the test split and every subset "
+                        "(default: the whole split)")
     add_data_options(parser, "--option test_size=700 --option seed=1 for synthfer")
     parser.add_argument("--out", help="report folder (default: <checkpoint folder>/eval)")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per forward pass")
@@ -64,13 +61,8 @@ def run(args) -> int:
     opts.update(crop_options(args.source, cfg.crop_recipe(), cfg.preprocess.input_size))  # photos: the model's crop
     subsets = [None, "occlusion", "pose30", "pose45"] if args.subset == "all" else [args.subset]
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "eval"
-    summary = {
-        "checkpoint": str(args.checkpoint),
-        "model": cfg.name,
-        "trained": cfg.trained,
-        "provenance": cfg.provenance,
-        "reports": {},
-    }
+    summary = {"checkpoint": str(args.checkpoint), "model": cfg.name, "trained": cfg.trained,
+               "provenance": cfg.provenance, "reports": {}}
     if args.source == "original":
         from fer.face.crop import describe_config
 
@@ -79,27 +71,16 @@ def run(args) -> int:
         print("warning: this checkpoint is not trained on expression data; its figures are chance-level by design")
     for subset in subsets:
         try:
-            data = open_dataset(
-                name,
-                split=args.split,
-                root=root,
-                protocol=args.protocol,
-                source=args.source,
-                num_classes=cfg.num_classes,
-                subset=subset,
-                lists=args.lists,
-                **opts,
-            )
+            data = open_dataset(name, split=args.split, root=root, protocol=args.protocol, source=args.source,
+                                num_classes=cfg.num_classes, subset=subset, lists=args.lists, **opts)
         except DatasetError as exc:
             if args.subset != "all" or subset is None:
                 raise
             summary["reports"][f"test:{subset}"] = {"skipped": str(exc)}  # e.g. that list file is absent
             continue
         if data.missing_images:
-            raise DatasetError(
-                f"{len(data.missing_images)} image file(s) of {data.name} {data.split} are missing, "
-                f"e.g. {data.missing_images[0]}"
-            )
+            raise DatasetError(f"{len(data.missing_images)} image file(s) of {data.name} {data.split} are missing, "
+                               f"e.g. {data.missing_images[0]}")
         report = evaluate(model, data, batch_size=args.batch_size, device=device, locality_limit=args.locality_limit)
         report["model"] = {
             "name": cfg.name,
@@ -110,11 +91,8 @@ def run(args) -> int:
         stem = f"{name.lower()}_{data.split.replace(':', '_')}"
         paths = write_report(report, out, stem)
         summary["reports"][data.split] = {
-            "dataset": data.name,
-            "n": report["n"],
-            "accuracy": report["accuracy"],
-            "mean_class_accuracy": report["mean_class_accuracy"],
-            "per_head_accuracy": report["per_head_accuracy"],
+            "dataset": data.name, "n": report["n"], "accuracy": report["accuracy"],
+            "mean_class_accuracy": report["mean_class_accuracy"], "per_head_accuracy": report["per_head_accuracy"],
             "files": paths,
         }
         if "locality" in report:

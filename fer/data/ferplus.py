@@ -257,16 +257,8 @@ def detect_source(root: Path) -> str:
     )
 
 
-def open_ferplus(
-    root,
-    split: str = "train",
-    protocol: str | None = "majority",
-    num_classes: int = 8,
-    source: str | None = None,
-    pixels: str | None = None,
-    check_images: bool = True,
-    **_,
-) -> LabeledSet:
+def open_ferplus(root, split: str = "train", protocol: str | None = "majority", num_classes: int = 8,
+                 source: str | None = None, pixels: str | None = None, check_images: bool = True, **_) -> LabeledSet:
     """One split ('train', 'val', 'test') of FERPlus under a protocol; see the module docstring."""
     if root is None:
         raise DatasetError(
@@ -315,13 +307,6 @@ def open_ferplus(
     else:
         raise DatasetError(f"FERPlus source must be 'folders' or 'csv', got {source!r}")
     return LabeledSet(
-        name=f"FERPlus ({source}, {protocol}, {num_classes} classes)",
-        split=split,
-        class_names=names_c,
-        keys=keys,
-        targets=targets,
-        loader=loader,
-        dropped=dict(dropped),
-        source=src,
-        missing_images=missing,
+        name=f"FERPlus ({source}, {protocol}, {num_classes} classes)", split=split, class_names=names_c, keys=keys,
+        targets=targets, loader=loader, dropped=dict(dropped), source=src, missing_images=missing,
     )

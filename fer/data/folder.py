@@ -64,14 +64,8 @@ def _split_dir(root: Path, split: str | None) -> Path:
     return root  # no split folders: the whole tree is the one split
 
 
-def open_folder(
-    root,
-    split: str | None = None,
-    class_order: str | None = None,
-    num_classes: int = 7,
-    name: str = "folder per class",
-    **_,
-) -> LabeledSet:
+def open_folder(root, split: str | None = None, class_order: str | None = None, num_classes: int = 7,
+                name: str = "folder per class", **_) -> LabeledSet:
     if root is None:
         raise DatasetError("a folder-per-class data set needs --root")
     root = Path(root)
@@ -106,9 +100,8 @@ def open_fedro(root, split: str | None = None, num_classes: int = 7, class_order
     return d
 
 
-def open_csv(
-    path, split: str | None = None, class_order: str | None = None, num_classes: int = 7, check_images: bool = True, **_
-) -> LabeledSet:
+def open_csv(path, split: str | None = None, class_order: str | None = None, num_classes: int = 7,
+             check_images: bool = True, **_) -> LabeledSet:
     if path is None:
         raise DatasetError("a CSV data set needs --root pointing at the CSV file")
     path = Path(path)
@@ -119,7 +112,7 @@ def open_csv(
         for n, row in enumerate(csv.reader(f), 1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue
-            if n == 1 and row[0].strip().lower() in ("path", "file", "image", "filename", "image_path"):
+            if n == 1 and row[0].strip().lower() in ("path", "file", "image", "filename", "image_path") :
                 continue
             if len(row) not in (2, 3):
                 raise line_error(path, n, f"expected 'path,label' or 'path,label,split', got {len(row)} columns")

@@ -104,12 +104,6 @@ def open_rafdb(root, split: str = "train", source: str | None = None, num_classe
             return read_image(paths[i])
 
     return LabeledSet(
-        name=f"RAF-DB basic ({source})",
-        split=split,
-        class_names=CANONICAL_7,
-        keys=[str(p) for p in paths],
-        targets=labels,
-        loader=loader,
-        source=str(root / LABEL_FILE),
-        missing_images=missing,
+        name=f"RAF-DB basic ({source})", split=split, class_names=CANONICAL_7, keys=[str(p) for p in paths],
+        targets=labels, loader=loader, source=str(root / LABEL_FILE), missing_images=missing,
     )

@@ -108,16 +108,8 @@ def splits_of(name: str, root=None, **options) -> list[str]:
     raise DatasetError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
 
 
-def dataset_info(
-    name: str,
-    root=None,
-    protocol: str | None = None,
-    source: str | None = None,
-    num_classes: int | None = None,
-    subset: str | None = None,
-    lists=None,
-    **options,
-) -> dict:
+def dataset_info(name: str, root=None, protocol: str | None = None, source: str | None = None,
+                 num_classes: int | None = None, subset: str | None = None, lists=None, **options) -> dict:
     """Counts per split and per class, plus dropped entries and their reasons (JSON-ready)."""
     key = name.lower().replace("-", "").replace("_", "")
     info: dict = {"dataset": key, "root": str(root) if root else None}
@@ -125,10 +117,8 @@ def dataset_info(
     if subset:
         sets = [open_dataset(key, "test", root, protocol, source, num_classes, subset, lists, **options)]
     else:
-        sets = [
-            open_dataset(key, s, root, protocol, source, num_classes, None, None, **options)
-            for s in splits_of(key, root, **options)
-        ]
+        sets = [open_dataset(key, s, root, protocol, source, num_classes, None, None, **options)
+                for s in splits_of(key, root, **options)]
     for d in sets:
         entry = d.summary()
         entry["missing_images"] = len(d.missing_images)
@@ -137,17 +127,15 @@ def dataset_info(
         entry["source"] = d.source
         splits[d.split] = entry
     first = sets[0]
-    info.update(
-        {
-            "name": first.name,
-            "protocol": protocol or ("majority" if key == "ferplus" else None),
-            "num_classes": len(first.class_names),
-            "class_names": list(first.class_names),
-            "label_type": "soft (vote distribution)" if first.soft else "class index",
-            "splits": splits,
-            "total_images": int(sum(s["images"] for s in splits.values())),
-        }
-    )
+    info.update({
+        "name": first.name,
+        "protocol": protocol or ("majority" if key == "ferplus" else None),
+        "num_classes": len(first.class_names),
+        "class_names": list(first.class_names),
+        "label_type": "soft (vote distribution)" if first.soft else "class index",
+        "splits": splits,
+        "total_images": int(sum(s["images"] for s in splits.values())),
+    })
     if key == "synthfer":
         info["note"] = "synthetic images, procedurally generated; not faces of people"
     return info

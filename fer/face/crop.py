@@ -189,13 +189,8 @@ RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
         Recipe("similarity5", "5-point similarity alignment to the ArcFace template", ("face_scale",), _similarity5),
-        Recipe(
-            "faceapi",
-            "face-api's box of the 68 landmarks, padded, zero-padded to a square, no rotation",
-            ("padding",),
-            _faceapi,
-            uses_landmarks68=True,
-        ),
+        Recipe("faceapi", "face-api's box of the 68 landmarks, padded, zero-padded to a square, no rotation",
+               ("padding",), _faceapi, uses_landmarks68=True),
         Recipe("fer_box", "the fer package's square detector box plus a fixed margin, grey", ("margin_px",), _fer_box),
         Recipe("rafdb", "RAF-DB-style 5-point similarity alignment at 100×100", ("face_scale",), _rafdb),
     )
@@ -237,14 +232,8 @@ def map_to_crop(values: np.ndarray, aligned: AlignedFace) -> np.ndarray:
     import cv2
 
     size = aligned.size
-    return cv2.warpAffine(
-        np.ascontiguousarray(values, np.float32),
-        np.asarray(aligned.matrix, np.float64),
-        (size, size),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
+    return cv2.warpAffine(np.ascontiguousarray(values, np.float32), np.asarray(aligned.matrix, np.float64),
+                          (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def describe(spec: CropSpec, size: int | None = None) -> str:

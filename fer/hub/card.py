@@ -132,15 +132,8 @@ def _metrics(r: EvalResult) -> list[dict[str, Any]]:
 
 
 def front_matter(inp: CardInputs) -> dict[str, Any]:
-    tags = [
-        "facial-expression-recognition",
-        "image-classification",
-        "alfj-net",
-        "pytorch",
-        "safetensors",
-        "occlusion-robustness",
-        inp.config["name"],
-    ]
+    tags = ["facial-expression-recognition", "image-classification", "alfj-net", "pytorch", "safetensors",
+            "occlusion-robustness", inp.config["name"]]
     if inp.status == SYNTHETIC:
         tags += ["synthetic-data", "synthfer-only"]
     elif inp.status == UNTRAINED:
@@ -157,11 +150,8 @@ def front_matter(inp: CardInputs) -> dict[str, Any]:
     results = []
     for r in inp.results:
         base, _, subset = r.split.partition(":")
-        dataset = {
-            "type": dataset_id(r.dataset),
-            "name": r.dataset + (f" ({subset} subset)" if subset else ""),
-            "split": base,
-        }
+        dataset = {"type": dataset_id(r.dataset), "name": r.dataset + (f" ({subset} subset)" if subset else ""),
+                   "split": base}
         if subset:
             dataset["config"] = subset
         metrics = _metrics(r)
@@ -216,12 +206,10 @@ def _evaluation(inp: CardInputs) -> str:
     ]
     loc = [[r.dataset, r.split, k, v] for r in inp.results for k, v in r.locality.items()]
     if loc:
-        parts += [
-            "\n**Locality** (`fer locality`: hide the region a head is meant to see with grey and measure the "
-            "change of every head's probabilities; the locality index is the share of a head's change that "
-            "comes from its own region, 1 = local; see the project's docs/locality.md):\n",
-            _table(["data set", "split", "measure", "value"], loc),
-        ]
+        parts += ["\n**Locality** (`fer locality`: hide the region a head is meant to see with grey and measure the "
+                  "change of every head's probabilities; the locality index is the share of a head's change that "
+                  "comes from its own region, 1 = local; see the project's docs/locality.md):\n",
+                  _table(["data set", "split", "measure", "value"], loc)]
     for r in inp.results:
         if r.crosstalk and r.locality:
             heads = [k.removeprefix("locality index ") for k in r.locality if k.startswith("locality index ")]
@@ -267,16 +255,12 @@ def _training(inp: CardInputs) -> str:
     if command:
         lines.append(f"\nThe run's own command:\n\n```bash\n{command}\n```")
     if inp.training_config:
-        lines.append(
-            f"\nThe run's resolved config is [`{inp.training_config}`]({inp.training_config}); to train "
-            f"again (set `data.root` to your copy of the data set):\n\n```bash\n"
-            f"python -m fer train --config {inp.training_config} --out runs/{dataset_id(inp.name)}\n```"
-        )
+        lines.append(f"\nThe run's resolved config is [`{inp.training_config}`]({inp.training_config}); to train "
+                     f"again (set `data.root` to your copy of the data set):\n\n```bash\n"
+                     f"python -m fer train --config {inp.training_config} --out runs/{dataset_id(inp.name)}\n```")
     elif not command:
-        lines.append(
-            "\nNo training config was found beside the checkpoint (a `fer train` run writes `config.yaml` "
-            "into its output folder)."
-        )
+        lines.append("\nNo training config was found beside the checkpoint (a `fer train` run writes `config.yaml` "
+                     "into its output folder).")
     return "\n".join(lines)
 
 
@@ -319,7 +303,7 @@ def render_card(inp: CardInputs) -> str:
 
 {summary_line(inp)}
 
-Model `{inp.config["name"]}` ({inp.family}): {inp.description}. Made with alfj-fer, the implementation of
+Model `{inp.config['name']}` ({inp.family}): {inp.description}. Made with alfj-fer, the implementation of
 "Attention-Guided Local Feature Joint Learning for Facial Expression Recognition" (ALFJ-Net): ResNet trunk
 (stem + stages 1-3), ECA enhancement, the feature map split 2×2, per-region stage 4 + CBAM attention + a
 classifier each, joint loss over the four heads, fusion = mean of the heads' softmaxes.

@@ -120,14 +120,8 @@ def read_eval(eval_path: Path, model_name: str) -> list[tuple[EvalResult, Path, 
     return found
 
 
-def publish(
-    checkpoint: str | os.PathLike,
-    out: str | os.PathLike,
-    eval_dir: str | os.PathLike | None = None,
-    repo_id: str | None = None,
-    name: str | None = None,
-    license: str = "mit",
-) -> Path:
+def publish(checkpoint: str | os.PathLike, out: str | os.PathLike, eval_dir: str | os.PathLike | None = None,
+            repo_id: str | None = None, name: str | None = None, license: str = "mit") -> Path:
     """Write `out` as a Hub model repository folder for `checkpoint`. Returns the model card's path."""
     from fer.face.crop import describe_config
     from fer.models.checkpoint import load_checkpoint, read_checkpoint_metadata
@@ -164,17 +158,9 @@ def publish(
         training_config = TRAINING_CONFIG
     inputs = CardInputs(
         name=name or (repo_id.split("/")[-1] if repo_id else f"{config['name']}-{out.resolve().name}"),
-        config=config,
-        options=options_of(model, config),
-        family=family,
-        description=description,
-        metadata=metadata,
-        status=training_status(config, metadata),
-        license=license,
-        repo_id=repo_id,
-        results=evals,
-        training_config=training_config,
-        training_data=metadata.get("training_data", ""),
+        config=config, options=options_of(model, config), family=family, description=description,
+        metadata=metadata, status=training_status(config, metadata), license=license, repo_id=repo_id,
+        results=evals, training_config=training_config, training_data=metadata.get("training_data", ""),
         crop=describe_config(model.config),
     )
     card = out / CARD_NAME
@@ -195,21 +181,15 @@ def push(folder: str | os.PathLike, repo_id: str, private: bool = False) -> str:
     if not (folder / CHECKPOINT_NAME).is_file() or not card_summary(folder / CARD_NAME):
         raise CheckpointError(f"{folder} is not a published model folder (write one with `python -m fer publish`)")
     if _offline():
-        raise FERError(
-            f"cannot push to the Hugging Face Hub: offline (HF_HUB_OFFLINE is set); {folder} is written, "
-            f"push it later with `python -m fer publish ... --push {repo_id}`"
-        )
+        raise FERError(f"cannot push to the Hugging Face Hub: offline (HF_HUB_OFFLINE is set); {folder} is written, "
+                       f"push it later with `python -m fer publish ... --push {repo_id}`")
     try:
         from huggingface_hub import HfApi
 
         api = HfApi()
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        info = api.upload_folder(
-            repo_id=repo_id,
-            folder_path=str(folder),
-            repo_type="model",
-            commit_message="Upload model published with alfj-fer",
-        )
+        info = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="model",
+                                 commit_message="Upload model published with alfj-fer")
     except Exception as exc:  # noqa: BLE001 - network, auth and Hub errors all end in one plain line
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise FERError(

@@ -254,78 +254,35 @@ def _register(name: str, family: str, description: str, **defaults: Any) -> None
 _FULL = dict(use_eca=True, split=True, use_cbam=True)
 _BASE = dict(use_eca=False, split=False, use_cbam=False)
 for _bb, _note in (("resnet50", "the paper's backbone"), ("resnet18", "small, for CPU work")):
+    _register(f"alfj_{_bb}", "alfj", f"ALFJ-Net on {_bb} ({_note}): ECA + 2x2 split + CBAM, 4 heads",
+              backbone=_bb, **_FULL)
+    _register(f"base_{_bb}", "base", f"Base model: plain {_bb} (stages 1-4, pool, dropout, fc), one head",
+              backbone=_bb, **_BASE)
     _register(
-        f"alfj_{_bb}", "alfj", f"ALFJ-Net on {_bb} ({_note}): ECA + 2x2 split + CBAM, 4 heads", backbone=_bb, **_FULL
+        f"ablation_eca_{_bb}", "ablation", f"Ablation: {_bb} + ECA after stage 3, one head (no split)",
+        backbone=_bb, use_eca=True, split=False, use_cbam=False,
     )
     _register(
-        f"base_{_bb}",
-        "base",
-        f"Base model: plain {_bb} (stages 1-4, pool, dropout, fc), one head",
-        backbone=_bb,
-        **_BASE,
+        f"ablation_split_{_bb}", "ablation", f"Ablation: {_bb} 2x2 local split, 4 heads, no ECA, no CBAM",
+        backbone=_bb, use_eca=False, split=True, use_cbam=False,
     )
     _register(
-        f"ablation_eca_{_bb}",
-        "ablation",
-        f"Ablation: {_bb} + ECA after stage 3, one head (no split)",
-        backbone=_bb,
-        use_eca=True,
-        split=False,
-        use_cbam=False,
-    )
-    _register(
-        f"ablation_split_{_bb}",
-        "ablation",
-        f"Ablation: {_bb} 2x2 local split, 4 heads, no ECA, no CBAM",
-        backbone=_bb,
-        use_eca=False,
-        split=True,
-        use_cbam=False,
-    )
-    _register(
-        f"ablation_split_cbam_{_bb}",
-        "ablation",
-        f"Ablation: {_bb} 2x2 local split + CBAM, 4 heads, no ECA",
-        backbone=_bb,
-        use_eca=False,
-        split=True,
-        use_cbam=True,
+        f"ablation_split_cbam_{_bb}", "ablation", f"Ablation: {_bb} 2x2 local split + CBAM, 4 heads, no ECA",
+        backbone=_bb, use_eca=False, split=True, use_cbam=True,
     )
 for _bb in ("resnet50", "resnet18", "resnet18_half"):
     _register(
-        f"alfj_split2_{_bb}",
-        "alfj",
+        f"alfj_split2_{_bb}", "alfj",
         f"ALFJ-Net on {_bb}, split after stage 2 (as MA-Net): stage 3-4 + CBAM per region",
-        backbone=_bb,
-        split_at=2,
-        **_FULL,
+        backbone=_bb, split_at=2, **_FULL,
     )
     _register(
-        f"alfj_patch_{_bb}",
-        "alfj",
-        f"ALFJ-Net on {_bb}, input split: each image quadrant through the trunk alone",
-        backbone=_bb,
-        split_at=0,
-        **_FULL,
+        f"alfj_patch_{_bb}", "alfj", f"ALFJ-Net on {_bb}, input split: each image quadrant through the trunk alone",
+        backbone=_bb, split_at=0, **_FULL,
     )
-_register(
-    "alfj_resnet18_half",
-    "alfj",
-    "ALFJ-Net on resnet18_half (half-width ResNet-18, SynthFER size)",
-    backbone="resnet18_half",
-    **_FULL,
-)
-_register(
-    "base_resnet18_half",
-    "base",
-    "Base model: half-width ResNet-18, one head (SynthFER size)",
-    backbone="resnet18_half",
-    **_BASE,
-)
-_register(
-    "alfj_ir50",
-    "alfj",
-    "ALFJ-Net on face.evoLVe IR-50 (112 px, mean/std 0.5): ECA + split + CBAM",
-    backbone="ir50",
-    **_FULL,
-)
+_register("alfj_resnet18_half", "alfj", "ALFJ-Net on resnet18_half (half-width ResNet-18, SynthFER size)",
+          backbone="resnet18_half", **_FULL)
+_register("base_resnet18_half", "base", "Base model: half-width ResNet-18, one head (SynthFER size)",
+          backbone="resnet18_half", **_BASE)
+_register("alfj_ir50", "alfj", "ALFJ-Net on face.evoLVe IR-50 (112 px, mean/std 0.5): ECA + split + CBAM",
+          backbone="ir50", **_FULL)

@@ -273,31 +273,19 @@ class PretrainedInit:
 
 PRETRAINED_INITS: tuple[PretrainedInit, ...] = (
     PretrainedInit(
-        "resnet18_msceleb",
-        ("resnet18_msceleb.pth",),
-        "torchvision",
-        ("resnet18",),
+        "resnet18_msceleb", ("resnet18_msceleb.pth",), "torchvision", ("resnet18",),
         "ResNet-18 trained for face recognition on MS-Celeb-1M (the file DAN and SCN use)",
     ),
     PretrainedInit(
-        "vggface2_resnet50_ft",
-        ("resnet50_ft_weight.pkl",),
-        "vggface2",
-        ("resnet50",),
+        "vggface2_resnet50_ft", ("resnet50_ft_weight.pkl",), "vggface2", ("resnet50",),
         "ResNet-50 pre-trained on MS-Celeb-1M, fine-tuned on VGGFace2 (cydonia999/VGGFace2-pytorch pickle)",
     ),
     PretrainedInit(
-        "ir50_ms1m",
-        ("backbone_ir50_ms1m*.pth", "ir50*.pth", "*IR_50*.pth"),
-        "ir50",
-        ("ir50",),
+        "ir50_ms1m", ("backbone_ir50_ms1m*.pth", "ir50*.pth", "*IR_50*.pth"), "ir50", ("ir50",),
         "face.evoLVe IR-50 trained on MS-Celeb-1M (112x112; used by POSTER and APViT)",
     ),
     PretrainedInit(
-        "imagenet_torchvision",
-        ("resnet18-*.pth", "resnet50-*.pth"),
-        "torchvision",
-        ("resnet18", "resnet50"),
+        "imagenet_torchvision", ("resnet18-*.pth", "resnet50-*.pth"), "torchvision", ("resnet18", "resnet50"),
         "torchvision ImageNet weights (not face-specific; a weaker starting point)",
     ),
 )

@@ -126,14 +126,8 @@ def head_bars_figure(rows: list[dict], heads: dict[str, list[str]]) -> go.Figure
             key = "acc" if h == "fused" else f"acc_{h}"
             colour = "#444444" if h == "fused" else _HEAD_COLOURS[k % len(_HEAD_COLOURS)]
             fig.add_trace(
-                go.Bar(
-                    name=h,
-                    x=x,
-                    y=[pick.get(o, {}).get(key) for o in x],
-                    legendgroup=h,
-                    showlegend=i == 1,
-                    marker_color=colour,
-                ),
+                go.Bar(name=h, x=x, y=[pick.get(o, {}).get(key) for o in x], legendgroup=h, showlegend=i == 1,
+                       marker_color=colour),
                 row=i,
                 col=1,
             )
@@ -233,16 +227,13 @@ def _locality_html(locality: dict[str, dict]) -> str:
 
     if not locality:
         return ""
-    parts = [
-        "<h2>Locality of the heads</h2><p>Each model's cross-talk on the first clean faces "
-        "(fer.robustness.locality; L = locality index, the share of a head's change that comes from its own "
-        "region; see docs/locality.md).</p>"
-    ]
+    parts = ["<h2>Locality of the heads</h2><p>Each model's cross-talk on the first clean faces "
+             "(fer.robustness.locality; L = locality index, the share of a head's change that comes from its own "
+             "region; see docs/locality.md).</p>"]
     for model, doc in locality.items():
         fig = crosstalk_figure(doc, f"{model}: cross-talk on {doc.get('n', '?')} faces")
-        parts.append(
-            f"<div>{fig.to_html(full_html=False, include_plotlyjs=False)}</div><p>{html.escape(describe(doc))}</p>"
-        )
+        parts.append(f"<div>{fig.to_html(full_html=False, include_plotlyjs=False)}</div>"
+                     f"<p>{html.escape(describe(doc))}</p>")
     return "".join(parts)
 
 

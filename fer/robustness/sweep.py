@@ -202,14 +202,9 @@ def sweep(
         "data": samples.source,
         "num_samples": n,
         "crop_size": samples.size,
-        "crops": {
-            nm: (
-                describe_config(m.config)
-                if samples.faces is not None
-                else "the data set's images taken as aligned crops, resized to the model input"
-            )
-            for nm, m in zip(names, models)
-        },
+        "crops": {nm: (describe_config(m.config) if samples.faces is not None else
+                       "the data set's images taken as aligned crops, resized to the model input")
+                  for nm, m in zip(names, models)},
         "class_names": list(data_classes),
         "labels": f"pseudo-labels from {names[pseudo_label_model]}" if pseudo else "ground truth",
         "conditions": [c.label for c in conditions],
@@ -274,9 +269,8 @@ def sweep_face(
             img, mask = occlude_batch(crop[None], cond, lm, lm68b, seed=seed)
         else:
             half = cond.occluder.startswith(HALF_PREFIX)
-            scene, scene_mask = (
-                (photo[None], None) if half else occlude_batch(photo[None], cond, seed=seed, faces=[face])
-            )
+            scene, scene_mask = (photo[None], None) if half else occlude_batch(photo[None], cond, seed=seed,
+                                                                              faces=[face])
             img, mask = model_view(model, scene, [face], scene_mask, cond, seed)
         images.append(img[0])
         covs.append(coverage(mask, model)[0])

@@ -122,10 +122,8 @@ def occlude_photo(photo: np.ndarray, face: Face, request: OcclusionRequest) -> t
 def probs_of(prediction) -> tuple[np.ndarray, np.ndarray]:
     """Fused (C,) and per-head (R, C) probabilities of a `FacePrediction`, as arrays."""
     names = list(prediction.probs)
-    return (
-        np.array([prediction.probs[n] for n in names], np.float32),
-        np.array([[h[n] for n in names] for h in prediction.head_probs], np.float32),
-    )
+    return (np.array([prediction.probs[n] for n in names], np.float32),
+            np.array([[h[n] for n in names] for h in prediction.head_probs], np.float32))
 
 
 def to_display(image: np.ndarray, size: int = DISPLAY_SIZE) -> np.ndarray:
@@ -207,14 +205,8 @@ def face_zoom(photo: np.ndarray, face: Face, margin: float = 0.6, size: int = 32
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     scale = size / max(side, 1.0)
     matrix = np.array([[scale, 0, size / 2 - scale * cx], [0, scale, size / 2 - scale * cy]], np.float64)
-    return cv2.warpAffine(
-        photo,
-        matrix,
-        (size, size),
-        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=(128, 128, 128),
-    )
+    return cv2.warpAffine(photo, matrix, (size, size), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128))
 
 
 def draw_faces(photo: np.ndarray, faces: list[Face], selected: int) -> np.ndarray:

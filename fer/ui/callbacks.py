@@ -168,21 +168,18 @@ class DemoActions:
     # No gr.Progress here: in Gradio 6.31 every status message of any event makes the page ask each component
     # that is an event input (the editor too) for its value, and the editor answers by exporting its canvases.
     # An analysis takes a few tenths of a second; its five progress steps cost more than they show.
-    def analyse_and_keep(
-        self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=None
-    ):
+    def analyse_and_keep(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
+                         progress=None):
         request = (kind, placement, severity, seed, drawing_fill, face_choice)
         return (*self.analyse(editor_value, model_label, *request, progress), editor_value)
 
-    def analyse_new_photo_and_keep(
-        self, editor_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=None
-    ):
+    def analyse_new_photo_and_keep(self, editor_value, model_label, kind, placement, severity, seed, drawing_fill,
+                                   face_choice, progress=None):
         request = (kind, placement, severity, seed, drawing_fill, face_choice)
         return (*self.analyse_new_photo(editor_value, model_label, *request, progress), editor_value)
 
-    def analyse_kept(
-        self, kept_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice, progress=None
-    ):
+    def analyse_kept(self, kept_value, model_label, kind, placement, severity, seed, drawing_fill, face_choice,
+                     progress=None):
         """The Analyse click when the page shows the photo the server kept, with nothing drawn on it since."""
         if kept_value is None:
             raise InputError("The photo has not reached the server yet; please press Analyse again in a moment.")

@@ -202,26 +202,20 @@ def build_demo(choices: list[ModelChoice], default: ModelChoice, bank: ModelBank
         analyse_outputs = [faces_img, original_img, occluded_img, face, clean_label, fused_label, votes, cams, summary]
         keeping = analyse_outputs + [kept]  # the events that send the editor keep its value for the next click
         run.click(None, js=ROUTE_CLICK_JS, api_visibility="private")
-        analysed = {
-            "locality": run_full.click(
-                user_errors(actions.analyse_and_keep), analyse_inputs, keeping, api_name="analyse"
-            )
-        }
-        analysed["locality_upload"] = editor.upload(
-            user_errors(actions.analyse_new_photo_and_keep), analyse_inputs, keeping, api_name="analyse_upload"
-        )
+        analysed = {"locality": run_full.click(user_errors(actions.analyse_and_keep), analyse_inputs, keeping,
+                                               api_name="analyse")}
+        analysed["locality_upload"] = editor.upload(user_errors(actions.analyse_new_photo_and_keep), analyse_inputs,
+                                                    keeping, api_name="analyse_upload")
         if gallery_of_examples is not None:  # an example click analyses it at once
             analysed["locality_example"] = gallery_of_examples.load_input_event.then(
                 user_errors(actions.analyse_new_photo_and_keep), analyse_inputs, keeping, api_name="analyse_example"
             )
-        analysed["locality_face"] = face.input(
-            user_errors(actions.analyse_and_keep), analyse_inputs, keeping, api_name="analyse_face"
-        )
+        analysed["locality_face"] = face.input(user_errors(actions.analyse_and_keep), analyse_inputs, keeping,
+                                               api_name="analyse_face")
         for event in analysed.values():  # the page notes which photo the server now keeps
             event.success(None, js=REMEMBER_PHOTO_JS, api_visibility="private")
-        analysed["locality_kept"] = run_kept.click(
-            user_errors(actions.analyse_kept), [kept, *analyse_inputs[1:]], analyse_outputs, api_name="analyse_kept"
-        )
+        analysed["locality_kept"] = run_kept.click(user_errors(actions.analyse_kept), [kept, *analyse_inputs[1:]],
+                                                   analyse_outputs, api_name="analyse_kept")
         locality.follow(actions, analysed, [kept, model, face], user_errors)  # the heatmap after each analysis
         api_button.click(user_errors(actions.predict), [api_image, model], [api_label, api_details], api_name="predict")
         model.change(user_errors(actions.model_info), model, provenance, api_name="model_info")

@@ -124,9 +124,8 @@ def run_lab(model_name: str, class_name: str, seed, kind: str | None, severity):
         regions = head_names(heads.shape[1])
         votes = ", ".join(f"{r}: {_verdict(names, heads[1, k], label)}" for k, r in enumerate(regions))
         lines.append(f"- Region heads: {votes}")
-    figure = votes_figure(
-        heads[1], names, clean_head_probs=heads[0] if occluded else None, title="Region votes (synthetic face)"
-    )
+    figure = votes_figure(heads[1], names, clean_head_probs=heads[0] if occluded else None,
+                          title="Region votes (synthetic face)")
     big = np.kron(shown, np.ones((DISPLAY_SIZE // LAB_SIZE, DISPLAY_SIZE // LAB_SIZE, 1), np.uint8))
     return big, {n: float(p) for n, p in zip(names, fused[1])}, figure, "\n".join(lines)
 
@@ -140,12 +139,8 @@ def build_lab_tab(user_errors) -> None:
         gr.Markdown(SYNTHETIC_BANNER)
         with gr.Row(equal_height=False):
             with gr.Column(scale=4):
-                model = gr.Dropdown(
-                    models,
-                    value=models[-1],
-                    label="Model (trained on synthetic SynthFER faces only)",
-                    elem_id="fer-lab-model",
-                )
+                model = gr.Dropdown(models, value=models[-1], label="Model (trained on synthetic SynthFER faces only)",
+                                    elem_id="fer-lab-model")
                 with gr.Row():
                     cls = gr.Dropdown(list(CANONICAL_7), value="happiness", label="Class", elem_id="fer-lab-class")
                     seed = CheckedNumber(
@@ -164,9 +159,5 @@ def build_lab_tab(user_errors) -> None:
                 )
                 fused = gr.Label(num_top_classes=3, label="Fused prediction (synthetic face)", elem_id="fer-lab-fused")
         votes = gr.Plot(label="Region heads' votes (synthetic face)", elem_id="fer-lab-votes")
-        go.click(
-            user_errors(run_lab),
-            [model, cls, seed, kind, severity],
-            [face, fused, votes, summary],
-            api_name="synthfer_lab",
-        )
+        go.click(user_errors(run_lab), [model, cls, seed, kind, severity], [face, fused, votes, summary],
+                 api_name="synthfer_lab")
