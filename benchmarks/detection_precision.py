@@ -1,5 +1,6 @@
-"""MTCNN's false positives and misses on the real photos available offline, with and without the
-68-point disagreement filter (`fer.face.detect(..., max_disagreement=...)`, docs/face.md).
+"""MTCNN's (or face-api's detector's) false positives and misses on the real photos available offline,
+with and without the landmark disagreement filter (`fer.face.detect(..., max_disagreement=...)`,
+docs/face.md; for face-api's detector also O-Net's face probability, and MTCNN when nothing is left).
 
 Photos and how many faces each holds (counted by eye): face-api's demo sample1..6.jpg (when its npm
 package is in ~/.cache/alfj-fer/faceapi-node, see faceapi_agreement.py), insightface's t1.jpg and
@@ -9,7 +10,7 @@ on its own. A photo's false positives are the detections beyond its face count a
 faces short of it (counts, not box matches; with --per-face each detection's score and disagreement are
 printed, so the count can be checked; the summary takes a photo's n best-agreeing detections as its faces).
 
-    PYTHONPATH=. python benchmarks/detection_precision.py [--per-face] [--threshold 0.4]
+    PYTHONPATH=. python benchmarks/detection_precision.py [--per-face] [--threshold 0.4] [--backend faceapi_ssd]
 """
 
 from __future__ import annotations
@@ -65,36 +66,61 @@ def photos() -> list[tuple[str, str, np.ndarray, int]]:
     return out
 
 
-def main(threshold: float = 0.4, per_face: bool = False) -> list[dict]:
+def _checks(rgb: np.ndarray, backend: str) -> tuple[list, list[tuple[float, float, float]]]:
+    """(every candidate, its (score, disagreement, check probability)) before any filter. MTCNN: its 5 points
+    against the 68-point net's (probability 1: no second check); face-api's detector: O-Net's 5 points and
+    face probability on its box (`fer.face.detect` for "faceapi_ssd")."""
+    from fer.face import detect
+    from fer.face.detect import _detect_faceapi_ssd
+    from fer.face.faceapi_landmarks import disagreement
+    from fer.face.mtcnn import refit
+
+    if backend == "mtcnn":
+        faces = detect(rgb, backend="mtcnn", max_disagreement=None)
+        return faces, [(f.score, disagreement(f.landmarks, f.landmarks68), 1.0) for f in faces]
+    faces = _detect_faceapi_ssd(rgb, None)
+    rows = []
+    for f in faces:
+        _, probability, five = refit(rgb, f.box)
+        rows.append((f.score, disagreement(five, f.landmarks68), probability))
+    return faces, rows
+
+
+def main(threshold: float = 0.4, per_face: bool = False, backend: str = "mtcnn") -> list[dict]:
     from _timing import row
 
     from fer.face import detect
-    from fer.face.faceapi_landmarks import disagreement
+    from fer.face.detect import MIN_CHECK_SCORE
 
     groups: dict[str, list[int]] = {}  # group -> [photos, faces, found, fp, fp filtered, missed filtered]
     real, false = [], []
     for group, name, rgb, n in photos():
-        faces = detect(rgb, backend="mtcnn", max_disagreement=None)
-        d = sorted(disagreement(f.landmarks, f.landmarks68) for f in faces)
-        kept = sum(v <= threshold for v in d)
+        faces, checks = _checks(rgb, backend)
+        d = sorted(dis if p >= MIN_CHECK_SCORE else max(dis, 10.0) for _, dis, p in checks)
+        if backend == "mtcnn":
+            kept = sum(v <= threshold for v in d)
+        else:  # what detect returns: the checked faces, else MTCNN's
+            kept = len(detect(rgb, backend=backend, max_disagreement=threshold))
         g = groups.setdefault(group, [0] * 6)
         for k, v in enumerate((1, n, min(n, len(d)), max(0, len(d) - n), max(0, kept - n), max(0, n - kept))):
             g[k] += v
         real += d[:n]  # the n detections the two landmark models agree on best are taken as the faces
         false += d[n:]
         if per_face:
-            print(f"{name}: {n} faces, {len(d)} found, {kept} kept; score/disagreement: "
-                  + ", ".join(f"{f.score:.3f}/{disagreement(f.landmarks, f.landmarks68):.3f}" for f in faces))
+            print(f"{name}: {n} faces, {len(d)} found, {kept} kept; score/disagreement/check: "
+                  + ", ".join(f"{s:.3f}/{dis:.3f}/{p:.3f}" for s, dis, p in checks))
     rows = []
+    label = "" if backend == "mtcnn" else f" ({backend})"
     for group, (k, n, found, fp, fp_kept, missed) in groups.items():
         print(f"{group:14s} {k:2d} photos, {n:2d} faces: found {found}, false positives {fp} -> {fp_kept} with "
               f"max_disagreement {threshold}, missed with it {missed}")
-        rows += [row("detection_precision", f"{group}: false positives with max_disagreement {threshold}", fp_kept,
-                     "0"),
-                 row("detection_precision", f"{group}: faces missed with max_disagreement {threshold}", missed, "0")]
+        rows += [row("detection_precision", f"{group}{label}: false positives with max_disagreement {threshold}",
+                     fp_kept, "0"),
+                 row("detection_precision", f"{group}{label}: faces missed with max_disagreement {threshold}",
+                     missed, "0")]
     if real and false:
-        print(f"disagreement: faces <= {max(real):.3f} ({len(real)}), the detections beyond the counts >= "
-              f"{min(false):.3f} ({len(false)})")
+        print(f"disagreement (10 = failed O-Net's check): faces <= {max(real):.3f} ({len(real)}), the detections "
+              f"beyond the counts >= {min(false):.3f} ({len(false)})")
     return rows
 
 
@@ -102,5 +128,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threshold", type=float, default=0.4, help="max_disagreement to count with (default 0.4)")
     p.add_argument("--per-face", action="store_true", help="one line per photo: each detection's score/disagreement")
+    p.add_argument("--backend", choices=("mtcnn", "faceapi_ssd"), default="mtcnn", help="the detector measured")
     args = p.parse_args()
-    main(args.threshold, args.per_face)
+    main(args.threshold, args.per_face, args.backend)

@@ -8,7 +8,9 @@ Landmark cost (issue 13, target <= 20 %): face-api's 68-point net on every MTCNN
 (`fer.face.faceapi_landmarks.for_detections`, one batch, what `detect` adds by default) against MTCNN's
 detection alone (`detect(..., landmarks68="fit")`), timed side by side, on the one-face and the
 20-face 640×480 photos, with one torch thread (the demo's setting, `fer.threads`) and with the process's
-default count (on a loaded 2-core machine two threads make both nets several times slower).
+default count (on a loaded 2-core machine two threads make both nets several times slower). The same for
+face-api's detector (`backend="faceapi_ssd"`, the face-api model's own): what `detect` adds to it (the
+68-point net on its boxes and MTCNN's O-Net check of each face) against the detector alone.
 
     python benchmarks/face_pipeline.py [--repeats 5]
 """
@@ -101,6 +103,20 @@ def main(repeats: int = 5) -> list[dict]:
                 max(repeats, 9),
                 statistics.median,
             )
+    from fer.face import faceapi_ssd
+    from fer.face.mtcnn import refit
+
+    def ssd_extras(rgb, boxes):  # what detect(backend="faceapi_ssd") adds to the detector
+        fl.landmarks68(rgb, boxes)
+        for box in boxes:
+            refit(rgb, box)
+
+    ssd_photo, ssd_crowd = ([b for b, _ in faceapi_ssd.detect(img)] for img in (photo, crowd))
+    with torch_threads(1):
+        t_ssd, t_ssd_extra, t_ssd_crowd, t_ssd_crowd_extra = interleaved(
+            [lambda: faceapi_ssd.detect(photo), lambda: ssd_extras(photo, ssd_photo),
+             lambda: faceapi_ssd.detect(crowd), lambda: ssd_extras(crowd, ssd_crowd)],
+            max(repeats, 9), statistics.median)
     b = "face_pipeline"
     ref = f"{model_name} forward @224 (median {t_model * 1000:.0f} ms)"
     rows = [
@@ -120,6 +136,14 @@ def main(repeats: int = 5) -> list[dict]:
              f"({t_mtcnn_crowd * 1000:.0f} ms), 20 faces, {setting}", "value": t_net_crowd / t_mtcnn_crowd,
              "target": "info"},
         ]
+    rows += [
+        {"benchmark": b, "metric": f"68-point net + O-Net check ({len(ssd_photo)} face, {t_ssd_extra * 1000:.1f} ms) / "
+         f"face-api's detector ({t_ssd * 1000:.0f} ms), 640x480, 1 thread", "value": t_ssd_extra / t_ssd,
+         "target": "<= 0.20"},
+        {"benchmark": b, "metric": f"68-point net + O-Net check ({len(ssd_crowd)} faces, {t_ssd_crowd_extra * 1000:.0f} "
+         f"ms) / face-api's detector ({t_ssd_crowd * 1000:.0f} ms), 20 faces, 1 thread",
+         "value": t_ssd_crowd_extra / t_ssd_crowd, "target": "info"},
+    ]
     return rows
 
 

@@ -1,7 +1,8 @@
 """Agreement with face-api's own pipeline: its detector + 68-point net + expression net, run by
 face-api itself in node (TensorFlow.js pure-JS CPU backend), against ours (`fer.Predictor` with
-`faceapi_expression`: our detector, our 68 points, the `faceapi` crop recipe, the ported net) on
-the same pixels of real photos that ship in packages.
+`faceapi_expression`: its own detector, face-api's SSD ported, or MTCNN with its box mapped; the ported
+68-point net, the `faceapi` crop recipe, the ported expression net) on the same pixels of real photos
+that ship in packages.
 
 Prints: faces found by each, faces matched (box IoU >= --min-iou), top-1 agreement and the
 probability differences on matched faces, the 68-point error in inter-ocular distances (face-api's
@@ -99,49 +100,23 @@ def compare(predictor, name: str, rgb: np.ndarray, theirs: list[dict], min_iou: 
     return len(ours), rows
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--package-dir", type=Path, help="an unpacked @vladmandic/face-api 1.7.15 (skips npm pack)")
-    ap.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for the node environment")
-    ap.add_argument("--min-iou", type=float, default=0.3, help="box overlap for two faces to be one (default 0.3)")
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds allowed for face-api's run")
-    ap.add_argument("--per-face", action="store_true", help="print one line per matched face")
-    args = ap.parse_args()
-    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
-    if missing:
-        print(f"skipped: {' and '.join(missing)} not found; face-api's own pipeline runs in node")
-        return 0
-    from convert_faceapi import PACKAGE, npm_pack, prepare_node_env
-
-    from fer import Predictor
+def report(predictor, shots: list[tuple[str, np.ndarray]], result: dict, args) -> None:
+    """Our pipeline with `predictor` against face-api's recorded `result` on `shots`, printed."""
     from fer.face.compare import agreement
 
-    try:
-        args.work.mkdir(parents=True, exist_ok=True)
-        package = args.package_dir or args.work / "package"
-        if not (package / "model").is_dir():
-            package = npm_pack(PACKAGE, args.work)
-        env = prepare_node_env(package, args.work / "tfjs")
-    except (OSError, subprocess.CalledProcessError) as exc:
-        print(f"skipped: face-api or tfjs could not be installed with npm (offline?): {exc}")
-        return 0
-    shots = photos(package)
-    result = faceapi_run(package, env, shots, args.timeout)
-    predictor = Predictor("faceapi_expression")
     found_ours = found_theirs = 0
     rows = []
+    print(f"\n== ours: {predictor.config.name}, detector {predictor.detector}, crop "
+          f"{predictor.config.crop_recipe().recipe}")
     for (name, rgb), res in zip(shots, result["results"]):
         n, matched = compare(predictor, name, rgb, res["faces"], args.min_iou)
         found_ours += n
         found_theirs += len(res["faces"])
         rows += matched
         print(f"{name}: {len(res['faces'])} faces by face-api, {n} by ours, {len(matched)} matched")
-    print(f"face-api: {result['runtime']}")
-    print(f"ours: {predictor.config.name}, detector {predictor.detector}, crop "
-          f"{predictor.config.crop_recipe().recipe}")
     print(f"faces found: face-api {found_theirs}, ours {found_ours}; matched {len(rows)} (IoU >= {args.min_iou})")
     if not rows:
-        return 0
+        return
     theirs = np.stack([r["p_theirs"] for r in rows])
     for label, key in (("whole pipeline", "p_ours"), ("our crop + net on face-api's 68 points", "p_their_points")):
         a = agreement(np.stack([r[key] for r in rows]), theirs)
@@ -158,6 +133,41 @@ def main() -> int:
                   f"{cls[r['p_theirs'].argmax()]} {r['p_theirs'].max():.3f}, ours {cls[r['p_ours'].argmax()]} "
                   f"{r['p_ours'].max():.3f}, on their points {cls[r['p_their_points'].argmax()]}; "
                   f"68-pt error {r['lm_error'] if r['lm_error'] is None else round(r['lm_error'], 4)} IOD")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--package-dir", type=Path, help="an unpacked @vladmandic/face-api 1.7.15 (skips npm pack)")
+    ap.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for the node environment")
+    ap.add_argument("--min-iou", type=float, default=0.3, help="box overlap for two faces to be one (default 0.3)")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds allowed for face-api's run")
+    ap.add_argument("--per-face", action="store_true", help="print one line per matched face")
+    ap.add_argument("--detectors", default="auto,mtcnn",
+                    help="our detectors to compare, comma-separated (default auto,mtcnn: the model's own, face-api's "
+                    "detector, then MTCNN with its box mapped)")
+    args = ap.parse_args()
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        print(f"skipped: {' and '.join(missing)} not found; face-api's own pipeline runs in node")
+        return 0
+    from convert_faceapi import PACKAGE, npm_pack, prepare_node_env
+
+    from fer import Predictor
+
+    try:
+        args.work.mkdir(parents=True, exist_ok=True)
+        package = args.package_dir or args.work / "package"
+        if not (package / "model").is_dir():
+            package = npm_pack(PACKAGE, args.work)
+        env = prepare_node_env(package, args.work / "tfjs")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"skipped: face-api or tfjs could not be installed with npm (offline?): {exc}")
+        return 0
+    shots = photos(package)
+    result = faceapi_run(package, env, shots, args.timeout)
+    print(f"face-api: {result['runtime']}")
+    for detector in args.detectors.split(","):
+        report(Predictor("faceapi_expression", detector=detector.strip()), shots, result, args)
     return 0
 
 

@@ -178,7 +178,8 @@ class Predictor:
     """End-to-end expression prediction for photos, detected faces, or aligned crops.
 
     model: a registered model name (`fer models`), a checkpoint path, or an `FERModel`.
-    detector: face detector backend for `fer.face.detect` ("auto", "mtcnn", "insightface").
+    detector: face detector backend for `fer.face.detect` ("auto", "mtcnn", "insightface", "faceapi_ssd");
+    "auto" is the model's own when its crop recipe names one (face-api's detector for face-api's rule).
     """
 
     def __init__(
@@ -200,7 +201,7 @@ class Predictor:
             get_model(self.source, self.device)  # load now: a bad name or file fails here, not on first use
         else:
             raise ModelNotFoundError(f"Predictor needs a model name, a checkpoint path or a model, not {model!r}")
-        self.detector = detector
+        self._detector = detector
         self.max_faces = max_faces
         self.batch_size = max(1, int(batch_size))
         if self.warning:
@@ -217,6 +218,13 @@ class Predictor:
     @property
     def config(self):
         return self.model.config
+
+    @property
+    def detector(self) -> str:
+        """The detector backend this predictor finds faces with (`fer.face.crop.detector_for`)."""
+        from fer.face.crop import detector_for
+
+        return detector_for(self.config, self._detector)
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -48,30 +48,36 @@ def npm_pack(spec: str, dest: Path) -> Path:
     return dest / "package"
 
 
-def read_tfjs_weights(package: Path, model: str = MODEL) -> dict[str, np.ndarray]:
-    """Decode a tfjs weights manifest + .bin into float32 arrays (TF layouts), like tf.io.decodeWeights."""
+def tfjs_entries(package: Path, model: str):
+    """(manifest spec, values as stored) of each tensor of a tfjs weights manifest + .bin, in file order:
+    the uint8 codes of a quantised tensor (value = q * scale + min), else the spec's dtype."""
     manifest = json.loads((package / "model" / f"{model}-weights_manifest.json").read_text())
-    tensors: dict[str, np.ndarray] = {}
     for group in manifest:
         data = b"".join((package / "model" / p).read_bytes() for p in group["paths"])
         offset = 0
         for spec in group["weights"]:
             count = int(np.prod(spec["shape"])) if spec["shape"] else 1
             quant = spec.get("quantization")
-            if quant:
-                if quant["dtype"] != "uint8":
-                    raise ValueError(f"unsupported quantisation {quant['dtype']} for {spec['name']}")
-                q = np.frombuffer(data, np.uint8, count, offset).astype(np.float64)
-                values = (q * quant["scale"] + quant["min"]).astype(np.float32)
-                offset += count
-            else:
-                if spec["dtype"] != "float32":
-                    raise ValueError(f"unsupported dtype {spec['dtype']} for {spec['name']}")
-                values = np.frombuffer(data, np.float32, count, offset).copy()
-                offset += 4 * count
-            tensors[spec["name"]] = values.reshape(spec["shape"])
+            if quant and quant["dtype"] != "uint8":
+                raise ValueError(f"unsupported quantisation {quant['dtype']} for {spec['name']}")
+            raw = np.frombuffer(data, np.uint8 if quant else np.dtype(spec["dtype"]), count, offset).copy()
+            offset += raw.nbytes
+            yield spec, raw.reshape(spec["shape"])
         if offset != len(data):
             raise ValueError(f"manifest describes {offset} bytes, the weight files hold {len(data)}")
+
+
+def read_tfjs_weights(package: Path, model: str = MODEL) -> dict[str, np.ndarray]:
+    """Decode a tfjs weights manifest + .bin into float32 arrays (TF layouts), like tf.io.decodeWeights."""
+    tensors: dict[str, np.ndarray] = {}
+    for spec, raw in tfjs_entries(package, model):
+        quant = spec.get("quantization")
+        if quant:
+            tensors[spec["name"]] = (raw.astype(np.float64) * quant["scale"] + quant["min"]).astype(np.float32)
+        elif spec["dtype"] == "float32":
+            tensors[spec["name"]] = raw
+        else:
+            raise ValueError(f"unsupported dtype {spec['dtype']} for {spec['name']}")
     return tensors
 
 

@@ -391,8 +391,9 @@ def test_on_the_face_pipelines_aligned_crop(astronaut, astro_face):
     cov = region_coverage(out.mask)
     # the template puts the eyes just above the crop's middle: lenses mostly in the top regions. The lenses stay
     # under this face's brows (0.37 IPD above the eyes), so they are shallower than on the mean shape and more of
-    # them falls under the middle: measured top 0.096 / 0.094, bottom 0.070 / 0.065 (mean shape 0.13 / 0.06)
-    assert min(cov[0], cov[1]) > 0.08 and min(cov[0], cov[1]) > 1.25 * max(cov[2], cov[3])
+    # them falls under the middle: measured top 0.088 / 0.086, bottom 0.077 / 0.072 (mean shape 0.13 / 0.06;
+    # 0.096 / 0.094 and 0.070 / 0.065 when the 68 points were shifted by the floored box corner, ~1 px higher)
+    assert min(cov[0], cov[1]) > 0.08 and min(cov[0], cov[1]) > 1.05 * max(cov[2], cov[3])
     masked = apply(None, crop, "surgical_mask", seed=0)
     cov = region_coverage(masked.mask)
     assert min(cov[2], cov[3]) > 0.3 and max(cov[0], cov[1]) < 0.1

@@ -34,8 +34,9 @@ def model_source(args) -> str:
 
 def add_detector(parser) -> None:
     parser.add_argument("--detector", default="auto",
-                        help="face detector: auto (insightface when its models are on disk, else mtcnn), mtcnn "
-                        "(offline) or insightface")
+                        help="face detector: auto (the model's own where its crop recipe names one, as face-api's "
+                        "does; else insightface when its models are on disk, else mtcnn), mtcnn (offline), "
+                        "faceapi_ssd (face-api's detector, offline) or insightface")
 
 
 def add_device(parser, what: str = "the model") -> None:

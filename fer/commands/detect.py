@@ -15,7 +15,8 @@ def add_arguments(parser) -> None:
 
     parser.add_argument("image", help="path of the photo (JPEG, PNG, WebP, ...)")
     parser.add_argument("--backend", "--detector", dest="backend", choices=BACKENDS, default="auto",
-                        help="face detector: insightface when its models are on disk (auto), or MTCNN (offline)")
+                        help="face detector: insightface when its models are on disk (auto), MTCNN (offline), or "
+                        "faceapi_ssd (face-api's own detector, offline; MTCNN's faces when it finds none)")
     parser.add_argument("--min-size", type=float, default=DEFAULT_MIN_SIZE, help="smallest face side in pixels")
     parser.add_argument("--max-faces", type=int, default=None,
                         help="keep at most this many (largest) faces (default: all)")

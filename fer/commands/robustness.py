@@ -96,7 +96,11 @@ def run(args) -> int:
             if args.pseudo_labels not in args.model:
                 raise InputError("--pseudo-labels must name one of the --model values")
             pseudo = args.model.index(args.pseudo_labels)
-        samples, skipped = photo_samples(args.photos, crop, limit=args.limit)
+        from fer.face.crop import detector_for
+
+        own = {detector_for(m.config) for m in models}  # one detection for every model: theirs when they agree
+        samples, skipped = photo_samples(args.photos, crop, limit=args.limit, detector=own.pop() if len(own) == 1
+                                         else "auto")
         for msg in skipped:
             print(f"skipped {msg}")
     elif args.data.lower() == "synthfer":

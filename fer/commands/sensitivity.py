@@ -51,9 +51,9 @@ def run(args) -> int:
         crop = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
     else:
         from fer.face import detect
-        from fer.face.crop import cut_for
+        from fer.face.crop import cut_for, detector_for
 
-        faces = detect(rgb, backend=args.detector)
+        faces = detect(rgb, backend=detector_for(model.config, args.detector))  # "auto": the model's own
         if not faces:
             raise InputError(f"no face found in {args.image}; pass an aligned crop with --aligned")
         index, face = pick_face(faces, args.face, "--face")

@@ -11,7 +11,8 @@ crop plus the photo↔crop maps), so occlusion, CAMs and paste-back work the sam
   landmarks, grown by `padding` (0.2: 10 % of its width/height on each side), clipped at the photo
   border and floored to whole pixels, zero-padded to a square (the extra row/column split between
   both sides, the larger half after), resized bilinearly as TensorFlow.js does (no half-pixel
-  centres), no rotation.
+  centres), no rotation. Its faces come from face-api's own detector (`detector_for`): face-api's
+  68 points are fitted inside that detector's box, and another detector's box moves them.
 * `fer_box`: the PyPI `fer` package's rule for mini-Xception (`fer/fer.py` 25.10.3,
   `detect_emotions`): the photo turned grey (ITU-R 601 luma), the detector box truncated to whole
   pixels and made square by growing its shorter side about the centre, `margin_px` (10) pixels
@@ -50,6 +51,7 @@ class Recipe:
     fields: tuple[str, ...]  # the CropSpec fields this recipe reads (besides colour)
     cut: Callable[[np.ndarray, Face, CropSpec, int], AlignedFace]
     uses_landmarks68: bool = False  # the cut reads the face's 68 points (else its box or 5 points)
+    detector: str | None = None  # the detector backend whose faces this rule was made for (None: any)
 
 
 def _as_rgb(image) -> np.ndarray:
@@ -190,7 +192,7 @@ RECIPES: dict[str, Recipe] = {
     for r in (
         Recipe("similarity5", "5-point similarity alignment to the ArcFace template", ("face_scale",), _similarity5),
         Recipe("faceapi", "face-api's box of the 68 landmarks, padded, zero-padded to a square, no rotation",
-               ("padding",), _faceapi, uses_landmarks68=True),
+               ("padding",), _faceapi, uses_landmarks68=True, detector="faceapi_ssd"),
         Recipe("fer_box", "the fer package's square detector box plus a fixed margin, grey", ("margin_px",), _fer_box),
         Recipe("rafdb", "RAF-DB-style 5-point similarity alignment at 100×100", ("face_scale",), _rafdb),
     )
@@ -220,6 +222,15 @@ def needs_landmarks68(config) -> bool:
     return RECIPES[config.crop_recipe().recipe].uses_landmarks68
 
 
+def detector_for(config, backend: str | None = "auto") -> str:
+    """The detector a model of `config` gets: `backend`, unless it is "auto" (or None) and the model's crop
+    recipe names its own detector (face-api's rule: face-api's detector), which it then is."""
+    choice = "auto" if backend is None else str(backend)
+    if choice.strip().lower() == "auto":
+        return RECIPES[config.crop_recipe().recipe].detector or "auto"
+    return choice
+
+
 def cut_for(image, face: Face, config, size: int | None = None) -> AlignedFace:
     """The crop the model of `config` (a `ModelConfig`) sees: its recipe (`config.crop_recipe()`) at its
     input size, or at `size`. Every path that cuts a face for a model goes through here."""
@@ -242,6 +253,7 @@ def describe(spec: CropSpec, size: int | None = None) -> str:
     settings = [f"{name} {getattr(spec, name):g}" for name in recipe.fields]
     settings += [f"{size}×{size}"] if size else []
     settings += ["grey"] if spec.colour == "grey" or spec.recipe == "fer_box" else []
+    settings += [f"detector {recipe.detector} by default"] if recipe.detector else []
     return f"`{spec.recipe}` ({recipe.summary}; {', '.join(settings)})"
 
 

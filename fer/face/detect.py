@@ -4,7 +4,11 @@ Backends:
 - "mtcnn": this project's PyTorch MTCNN with bundled weights; always available, offline.
 - "insightface": SCRFD + 68 3-D landmarks from insightface's buffalo_l pack, when the pack is on
   disk (or a download is allowed: `allow_download=True` or env FER_ALLOW_DOWNLOAD=1).
-- "auto": insightface when its models are already on disk, else MTCNN. Never downloads.
+- "faceapi_ssd": face-api's own detector (SSD MobileNet v1, `fer.face.faceapi_ssd`) with face-api's
+  68-point net on its boxes: face-api's pipeline exactly, for models cut by face-api's rule. Offline.
+  Each face's 5 points are the eye centres, nose tip and mouth corners of its 68 (`summary5`).
+- "auto": insightface when its models are already on disk, else MTCNN. Never downloads. (A
+  `Predictor` resolves "auto" per model first: `fer.face.crop.detector_for`.)
 
 68-point landmarks (`landmarks68=`):
 - "net" (default): insightface's own points when that backend ran; for MTCNN's faces, face-api's
@@ -17,7 +21,9 @@ Backends:
 False positives (MTCNN, "net" landmarks): a candidate whose 5 MTCNN points and the 68-point net's
 eyes, nose tip and mouth corners disagree by more than `max_disagreement` inter-ocular distances
 (mean over the 5 points) is dropped. Two independent landmark models agree on a real face and not
-on hair, a hand or a wheel; measured figures in docs/face.md ("Detection precision").
+on hair, a hand or a wheel; measured figures in docs/face.md ("Detection precision"). face-api's
+detector's faces are checked the same way, with the 5 points of MTCNN's O-Net run on their box (and
+O-Net's face probability >= MIN_CHECK_SCORE); when it finds no face, MTCNN's faces are returned.
 
 Large photos are downscaled for detection only (longest side `max_side`); boxes and points are
 mapped back to the full-resolution photo.
@@ -33,7 +39,7 @@ from fer.errors import CheckpointError, FERError, InputError, ModelNotFoundError
 from fer.face.types import Face
 from fer.io import is_rgb_uint8, load_image
 
-BACKENDS = ("auto", "mtcnn", "insightface")
+BACKENDS = ("auto", "mtcnn", "insightface", "faceapi_ssd")
 DEFAULT_MIN_SIZE = 20  # pixels: the shorter side of the smallest face returned (MTCNN's usual minimum)
 DEFAULT_MAX_SIDE = 1600  # pixels: photos with a longer side are shrunk for detection
 LANDMARK_SOURCES = ("net", "fit")
@@ -41,12 +47,15 @@ LANDMARK_SOURCES = ("net", "fit")
 # candidate is not a face. Measured on every real photo available offline (docs/face.md): real faces
 # <= 0.22, false positives >= 0.59.
 DEFAULT_MAX_DISAGREEMENT = 0.4
+# O-Net's face probability on a face-api detection's box under which it is not a face (docs/face.md: faces
+# >= 0.69, the cat, cheetah and lion faces face-api's detector reports <= 0.50).
+MIN_CHECK_SCORE = 0.6
 
 log = logging.getLogger(__name__)
 
 
 def resolve_backend(backend: str = "auto", allow_download: bool | None = None) -> str:
-    """The concrete backend ("mtcnn" or "insightface") that `detect` would use."""
+    """The concrete backend ("mtcnn", "insightface" or "faceapi_ssd") that `detect` would use."""
     from fer.face import insightface_backend as ifb
 
     name = (backend or "auto").lower()
@@ -74,15 +83,23 @@ def detect(
     min_size: faces whose box is narrower or shorter than this many photo pixels are dropped.
     max_faces: keep at most this many (the largest).
     landmarks68: "net" (face-api's 68-point net; insightface's points on that backend) or "fit"
-    (the mean shape through the 5 points).
+    (the mean shape through the 5 points). face-api's detector always gets the net's points (its 5
+    points are made from them).
     max_disagreement: drop MTCNN candidates whose 5 points and the net's disagree by more than this
-    (inter-ocular distances); None keeps every candidate. Only with landmarks68="net".
+    (inter-ocular distances); None keeps every candidate (face-api's own output, for "faceapi_ssd").
+    Only with landmarks68="net".
     """
     source = str(landmarks68).lower()
     if source not in LANDMARK_SOURCES:
         raise InputError(f"landmarks68 must be one of {', '.join(LANDMARK_SOURCES)}, not {landmarks68!r}.")
     rgb = _as_rgb(image)
     which = resolve_backend(backend, allow_download)
+    if which == "faceapi_ssd":  # face-api resizes the whole photo to 512 itself: no shrinking here
+        faces = [f for f in _detect_faceapi_ssd(rgb, max_disagreement) if min(f.width, f.height) >= float(min_size)]
+        if faces:
+            faces.sort(key=lambda f: f.area, reverse=True)
+            return faces if max_faces is None else faces[: max(0, int(max_faces))]
+        # none: MTCNN's (face-api's detector misses tight face crops and drawn faces; docs/face.md)
     h, w = rgb.shape[:2]
     shrink = min(1.0, float(max_side) / max(h, w))
     small = _resize(rgb, shrink) if shrink < 1.0 else rgb
@@ -155,6 +172,29 @@ def _detect_mtcnn(rgb: np.ndarray, min_face: float) -> list[Face]:
         Face(box=b.astype(np.float64), score=float(s), landmarks=p.astype(np.float64))
         for b, s, p in zip(det.boxes, det.scores, det.points)
     ]
+
+
+def _detect_faceapi_ssd(rgb: np.ndarray, max_disagreement: float | None) -> list[Face]:
+    """face-api's `detectAllFaces(photo).withFaceLandmarks()`: its detector's boxes, its 68-point net on them.
+    With max_disagreement, each face is checked by MTCNN's O-Net on its box (`fer.face.mtcnn.refit`): kept when
+    O-Net calls it a face (>= MIN_CHECK_SCORE) and O-Net's 5 points and the net's disagree by at most that."""
+    from fer.face import faceapi_landmarks as fl
+    from fer.face import faceapi_ssd
+    from fer.face.landmarks68 import summary5
+    from fer.face.mtcnn import refit
+
+    found = [(box, score) for box, score in faceapi_ssd.detect(rgb) if min(box[2] - box[0], box[3] - box[1]) >= 2]
+    points = fl.landmarks68(rgb, [box for box, _ in found])
+    faces = [Face(box=box, score=score, landmarks=summary5(pts), landmarks68=pts)
+             for (box, score), pts in zip(found, points)]
+    if max_disagreement is None:
+        return faces
+    kept = []
+    for f in faces:
+        _, probability, five = refit(rgb, f.box)
+        if probability >= MIN_CHECK_SCORE and fl.disagreement(five, f.landmarks68) <= float(max_disagreement):
+            kept.append(f)
+    return kept
 
 
 _NET_FAILED: list[str] = []  # the net's load error, said once per process

@@ -16,12 +16,12 @@ Pre- and post-processing are face-api's own (`FaceLandmark68NetBase`, `NetInput.
    centres, no corner alignment: source = destination * in / out);
 4. the output (fractions of 112) is mapped back as face-api does: times 112, minus *half* the
    size difference (scaled) on the padded axis, divided by the scaled width/height, times the
-   crop's width/height, plus the crop's origin.
+   crop's width/height, plus the detection box's corner (unfloored, as face-api's
+   `extendWithFaceLandmarks` shifts by `detection.box`; the crop itself starts at the floored one).
 
-One deliberate difference: face-api adds the *unclipped, unfloored* detection corner in step 4
-while the crop starts at the clipped, floored one; we add the crop's own corner (the points are
-where the network saw them). Inside the photo this moves points by under 1 px; for a box
-reaching past the border face-api's points are shifted by the overhang, ours are not.
+One deliberate difference: for a box reaching past the photo's border face-api adds the
+*unclipped* corner, so its points are shifted by the overhang; we add the clipped one. Inside the
+photo (every box face-api's detector gives: they are clipped) the points are face-api's.
 """
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ def _pads(w: int, h: int) -> tuple[int, int]:
     return (before, 0) if h > w else (0, before)
 
 
-def net_input(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The (112, 112, 3) float32 image face-api's landmark net sees for `box`, and the crop (x, y, w, h)."""
+def net_input(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, tuple[float, float, int, int]]:
+    """The (112, 112, 3) float32 image face-api's landmark net sees for `box`, and where its points go:
+    (x, y, w, h) = the box's corner inside the photo (unfloored) and the crop's width and height."""
     x, y, w, h = crop_box(box, rgb.shape)
     if w <= 0 or h <= 0:
         raise InputError(f"face box {list(np.round(box[:4], 1))} lies outside the photo")
@@ -108,10 +109,11 @@ def net_input(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, tuple[int, 
     px, py = _pads(w, h)
     region = rgb[y : y + h, x : x + w].astype(np.float32)
     wy, wx = _legacy_bilinear(h, py, s), _legacy_bilinear(w, px, s)
-    return np.einsum("ih,hwc,jw->ijc", wy, region, wx, optimize=True), (x, y, w, h)
+    corner = max(float(box[0]), 0.0), max(float(box[1]), 0.0)
+    return np.einsum("ih,hwc,jw->ijc", wy, region, wx, optimize=True), (*corner, w, h)
 
 
-def to_photo(rel: np.ndarray, crop: tuple[int, int, int, int]) -> np.ndarray:
+def to_photo(rel: np.ndarray, crop: tuple[float, float, int, int]) -> np.ndarray:
     """face-api's `postProcess` + `FaceLandmarks`: net output (68, 2) in [0, 1] -> photo pixels."""
     x, y, w, h = crop
     scale = INPUT_SIZE / max(w, h)

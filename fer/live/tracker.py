@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import torch
 
 from fer.face.detect import DEFAULT_MIN_SIZE
 from fer.face.types import Face
@@ -95,47 +94,17 @@ class FaceTracker:
         return face
 
 
-@torch.inference_mode()
 def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE, landmarks68: bool = True) -> Face | None:
     """Re-fit `previous` (box + 5 landmarks) in a new frame with MTCNN's O-Net; None when lost. With
     `landmarks68`, the face also gets `detect`'s 68 points (the net's, about a third of the cost)."""
     from fer.face.detect import add_landmarks68
-    from fer.face.mtcnn import apply_offsets, get_mtcnn, normalise, onet_points, square_boxes
+    from fer.face.mtcnn import refit
 
-    onet = get_mtcnn().onet
-    x1, y1, x2, y2 = (float(v) for v in previous.box)
-    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, max(x2 - x1, y2 - y1) / 2
-    boxes = torch.tensor([[cx - half * g, cy - half * g, cx + half * g, cy + half * g, 1.0] for g in GROW])
-    boxes = square_boxes(boxes)
-    offsets, marks, probs = onet(normalise(_square_crops(rgb, boxes, 48)))
-    best = int(torch.argmax(probs[:, 1]))
-    score = float(probs[best, 1])
+    new_box, score, points = refit(rgb, previous.box, GROW)
     if score < min_score:
         return None
-    box = boxes[best : best + 1]
-    points = onet_points(box, marks[best : best + 1])[0].numpy().astype(np.float64)
-    new_box = apply_offsets(box, offsets[best : best + 1])[0, :4].numpy().astype(np.float64)
     face = Face(box=new_box, score=score, landmarks=points)
     return add_landmarks68(rgb, [face])[0] if landmarks68 else face  # the same 68 points as `detect`
-
-
-def _square_crops(rgb: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tensor:
-    """Each box (1-based inclusive, as in MTCNN's cascade) cut out with zero padding and
-    area-resampled by OpenCV to size×size: N×3×size×size float32. (MTCNN's own `_crops` builds
-    exact resampling matrices per box size: right for a pyramid's hundreds of boxes, slow for one.)"""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    out = np.zeros((len(boxes), size, size, 3), np.float32)
-    for k, (bx1, by1, bx2, by2) in enumerate(boxes[:, :4].trunc().int().tolist()):
-        x0, y0 = bx1 - 1, by1 - 1
-        cw, ch = max(bx2 - x0, 1), max(by2 - y0, 1)
-        crop = np.zeros((ch, cw, 3), np.uint8)
-        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(bx2, w), min(by2, h)
-        if sx1 > sx0 and sy1 > sy0:
-            crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
-        out[k] = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-    return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
