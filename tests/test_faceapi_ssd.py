@@ -112,3 +112,47 @@ def test_the_faceapi_model_gets_faceapis_detector():
     assert Predictor("faceapi_expression", detector="mtcnn").detector == "mtcnn"
     other = Predictor("mini_xception_fer2013")
     assert other.detector == "auto" and detector_for(other.config, None) == "auto"
+
+
+def test_faces_say_which_detector_found_them():
+    from skimage import data
+
+    from fer.face import detect
+
+    assert [f.detector for f in detect(data.astronaut(), backend="faceapi_ssd")] == ["faceapi_ssd"]
+    assert [f.detector for f in detect(data.astronaut(), backend="mtcnn")] == ["mtcnn"]
+    from fer.occlusion.sheet import sample_photos
+
+    tight = dict(sample_photos()).get("Tom_Hanks_54745")
+    if tight is not None:  # face-api's detector finds nothing there: MTCNN's face, and it says so
+        assert [f.detector for f in detect(tight, backend="faceapi_ssd")] == ["mtcnn"]
+
+
+def test_carry_moves_and_scales_a_box_with_its_reference():
+    from fer.live.tracker import _carry
+
+    box = np.array([10.0, 20, 50, 80])
+    ref = np.array([12.0, 30, 48, 66])
+    assert np.allclose(_carry(box, ref, ref), box)
+    assert np.allclose(_carry(box, ref, ref + [5, -3, 5, -3]), box + [5, -3, 5, -3])
+    doubled = _carry(box, ref, np.array([12.0 - 18, 30 - 18, 48 + 18, 66 + 18]))  # same centre, twice the size
+    assert np.allclose(doubled[2:] - doubled[:2], 2 * (box[2:] - box[:2]))
+
+
+def test_the_live_tracker_keeps_faceapi_boxes_between_detections():
+    from skimage import data
+
+    from fer.face import detect
+    from fer.live import FaceTracker
+    from fer.live.clip import moving_clip
+
+    tracker = FaceTracker("faceapi_ssd", detect_every=50, landmarks68=False)
+    frames = moving_clip(data.astronaut(), 6)
+    for i, frame in enumerate(frames):
+        face = tracker.update(frame)
+        assert face is not None and face.detector == "faceapi_ssd" and face.landmarks68 is not None
+        (full,) = detect(frame, backend="faceapi_ssd")
+        iod = np.linalg.norm(full.landmarks[1] - full.landmarks[0])
+        error = np.linalg.norm(face.landmarks68 - full.landmarks68, axis=1).mean() / iod
+        assert error < (1e-9 if i == 0 else 0.05), (i, error)  # frame 0 is a detection: face-api's own points
+    assert tracker.detections == 1

@@ -148,7 +148,8 @@ def test_moving_clip_and_y4m(tmp_path):
 
 def test_68_points_only_when_the_crop_or_an_occluder_reads_them(predictor, clip, monkeypatch):
     """The 68-point net runs on a tracked face for face-api's crop (it is cut from the 68 points) and
-    for a virtual occluder; a 5-point crop without an occluder skips it."""
+    for a virtual occluder; a 5-point crop without an occluder skips it. A face from face-api's detector
+    gets them from the tracker itself (`follow`), an MTCNN face from `add_landmarks68`."""
     import importlib
 
     from fer import Predictor
@@ -161,7 +162,12 @@ def test_68_points_only_when_the_crop_or_an_occluder_reads_them(predictor, clip,
     assert faceapi.crop_needs68
     faceapi.process(clip[0])
     calls.clear()
-    assert faceapi.process(clip[1]).face.landmarks68 is not None and calls  # tracked, 68 points from the net
+    tracked = faceapi.process(clip[1])  # followed on face-api's detector's box: the net's points, no box mapping
+    assert not tracked.detected and tracked.face.detector == "faceapi_ssd" and tracked.face.landmarks68 is not None
+    mapped = LiveEngine(Predictor("faceapi_expression", detector="mtcnn"), draw=False)
+    mapped.process(clip[0])
+    calls.clear()
+    assert mapped.process(clip[1]).face.landmarks68 is not None and calls  # MTCNN's face: detect's rule
 
     five = LiveEngine(Predictor("alfj_resnet18"), draw=False)
     assert not five.crop_needs68

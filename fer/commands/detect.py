@@ -30,7 +30,8 @@ def run(args) -> int:
 
     rgb = load_image(args.image)
     faces = detect(rgb, backend=args.backend, min_size=args.min_size, max_faces=args.max_faces)
-    backend = resolve_backend(args.backend)  # after detect: "auto" may have fallen back to MTCNN
+    # the backend that found the faces: "auto" may have fallen back to MTCNN, and so may face-api's detector
+    backend = next((f.detector for f in faces if f.detector), None) or resolve_backend(args.backend)
     if args.json:
         doc = {
             "image": str(args.image),

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the spec is model configuration (fer.models.base); the face
     from fer.models.base import CropSpec
 
 RAFDB_SIZE = 100  # RAF-DB's aligned images are 100×100
+DETECTOR_WORDS = {"faceapi_ssd": "face-api's own detector"}  # a recipe's own detector, in words
 FER_PACKAGE_PADDING = 40  # pixels the `fer` package pads its grey photo with before cutting
 
 
@@ -253,7 +254,8 @@ def describe(spec: CropSpec, size: int | None = None) -> str:
     settings = [f"{name} {getattr(spec, name):g}" for name in recipe.fields]
     settings += [f"{size}×{size}"] if size else []
     settings += ["grey"] if spec.colour == "grey" or spec.recipe == "fer_box" else []
-    settings += [f"detector {recipe.detector} by default"] if recipe.detector else []
+    settings += [f"faces from {DETECTOR_WORDS[recipe.detector]} (`{recipe.detector}`) unless another detector is "
+                 "chosen"] if recipe.detector else []
     return f"`{spec.recipe}` ({recipe.summary}; {', '.join(settings)})"
 
 

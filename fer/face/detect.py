@@ -161,6 +161,7 @@ def _rescale(face: Face, k: float) -> Face:
         score=face.score,
         landmarks=face.landmarks * k,
         landmarks68=None if face.landmarks68 is None else face.landmarks68 * k,
+        detector=face.detector,
     )
 
 
@@ -169,7 +170,7 @@ def _detect_mtcnn(rgb: np.ndarray, min_face: float) -> list[Face]:
 
     det = get_mtcnn().detect(rgb, min_face=min_face)
     return [
-        Face(box=b.astype(np.float64), score=float(s), landmarks=p.astype(np.float64))
+        Face(box=b.astype(np.float64), score=float(s), landmarks=p.astype(np.float64), detector="mtcnn")
         for b, s, p in zip(det.boxes, det.scores, det.points)
     ]
 
@@ -185,7 +186,7 @@ def _detect_faceapi_ssd(rgb: np.ndarray, max_disagreement: float | None) -> list
 
     found = [(box, score) for box, score in faceapi_ssd.detect(rgb) if min(box[2] - box[0], box[3] - box[1]) >= 2]
     points = fl.landmarks68(rgb, [box for box, _ in found])
-    faces = [Face(box=box, score=score, landmarks=summary5(pts), landmarks68=pts)
+    faces = [Face(box=box, score=score, landmarks=summary5(pts), landmarks68=pts, detector="faceapi_ssd")
              for (box, score), pts in zip(found, points)]
     if max_disagreement is None:
         return faces

@@ -106,4 +106,5 @@ def to_face(found) -> Face:
         score=float(found["det_score"]),
         landmarks=np.asarray(found["kps"], dtype=np.float64).reshape(5, 2),
         landmarks68=lm68,
+        detector="insightface",
     )

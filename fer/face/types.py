@@ -18,6 +18,7 @@ class Face:
     score: float
     landmarks: np.ndarray  # (5, 2) float, photo pixels
     landmarks68: np.ndarray | None = None  # (68, 2) float, photo pixels, when known
+    detector: str | None = None  # the backend that found it ("mtcnn", "faceapi_ssd", "insightface"), when known
 
     @property
     def width(self) -> float:

@@ -29,9 +29,10 @@ RECHECK_MIN_FRACTION = 0.5  # a re-check while tracking looks for faces at least
 class FaceTracker:
     """One face over a sequence of frames: `update(frame) -> Face | None` (photo coordinates).
 
-    detector: the backend of the full detections ("auto", "mtcnn", "insightface"); the
-    refinement between them is always MTCNN's O-Net. Not thread-safe by design: one tracker
-    per video stream (per browser session).
+    detector: the backend of the full detections ("auto", "mtcnn", "insightface", "faceapi_ssd"); the
+    refinement between them is always MTCNN's O-Net. A face found by face-api's detector keeps a box of
+    that detector's kind between detections (`follow`), so its 68 points stay face-api's. Not thread-safe
+    by design: one tracker per video stream (per browser session).
     """
 
     def __init__(self, detector: str = "auto", detect_every: int = DETECT_EVERY, min_score: float = MIN_SCORE,
@@ -46,6 +47,7 @@ class FaceTracker:
         self.detections = 0  # full detections run so far (for benchmarks and the status line)
         self.frames = 0
         self._point: tuple[float, float] | None = None
+        self._anchor: np.ndarray | None = None  # O-Net's box of a face-api-detected face in the last frame
         self._lock = threading.Lock()
 
     def select(self, x: float, y: float) -> None:
@@ -53,14 +55,17 @@ class FaceTracker:
         self._point = (float(x), float(y))
 
     def reset(self) -> None:
-        self.face, self.since_detect, self._point = None, 0, None
+        self.face, self.since_detect, self._point, self._anchor = None, 0, None, None
 
     def update(self, rgb: np.ndarray) -> Face | None:
         """The tracked face in this frame (RGB uint8), or None when there is no face."""
         with self._lock:
             self.frames += 1
             if self.face is not None and self._point is None and self.since_detect < self.detect_every:
-                face = refine(rgb, self.face, self.min_score, self.landmarks68)
+                if self._anchor is not None:
+                    face, self._anchor = follow(rgb, self.face, self._anchor, self.min_score)
+                else:
+                    face = refine(rgb, self.face, self.min_score, self.landmarks68)
                 if face is not None and _iou(face.box, self.face.box) > 0.3:
                     self.face, self.since_detect = face, self.since_detect + 1
                     return face
@@ -91,6 +96,11 @@ class FaceTracker:
             face = faces[0]  # the largest
         self._point = None
         self.face = face
+        self._anchor = None
+        if face.detector == "faceapi_ssd":
+            from fer.face.mtcnn import refit
+
+            self._anchor = refit(rgb, face.box, GROW)[0]
         return face
 
 
@@ -105,6 +115,40 @@ def refine(rgb: np.ndarray, previous: Face, min_score: float = MIN_SCORE, landma
         return None
     face = Face(box=new_box, score=score, landmarks=points)
     return add_landmarks68(rgb, [face])[0] if landmarks68 else face  # the same 68 points as `detect`
+
+
+def follow(rgb: np.ndarray, previous: Face, anchor: np.ndarray,
+           min_score: float = MIN_SCORE) -> tuple[Face | None, np.ndarray | None]:
+    """Re-fit a face found by face-api's detector in a new frame: O-Net re-fits `anchor` (its own box of the
+    face in the last frame), `previous.box` moves and scales with it (so it stays a face-api box), and the
+    68-point net runs on that box (face-api's rule, no box mapping). (face, O-Net's new box), or (None, None)
+    when lost."""
+    from fer.errors import InputError
+    from fer.face import faceapi_landmarks as fl
+    from fer.face.landmarks68 import summary5
+    from fer.face.mtcnn import refit
+
+    new, score, _ = refit(rgb, anchor, GROW)
+    if score < min_score:
+        return None, None
+    box = _carry(previous.box, anchor, new)
+    try:
+        points = fl.landmarks68(rgb, [box])[0]
+    except InputError:  # the box left the frame
+        return None, None
+    return Face(box=box, score=score, landmarks=summary5(points), landmarks68=points,
+                detector=previous.detector), new
+
+
+def _carry(box: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """`box` moved and scaled (uniformly) as the reference box moved from `old` to `new`."""
+    def centre_size(b):
+        return np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]), np.array([b[2] - b[0], b[3] - b[1]])
+
+    (co, so), (cn, sn), (cb, sb) = centre_size(old), centre_size(new), centre_size(box)
+    k = float(np.mean(sn / np.maximum(so, 1e-6)))
+    c = cn + (cb - co) * k
+    return np.r_[c - sb * k / 2, c + sb * k / 2]
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
