@@ -98,6 +98,8 @@ class FaceApiSSD(nn.Module):
         return self.decode(enc), torch.sigmoid(logits[..., 1])
 
     def decode(self, enc: torch.Tensor) -> torch.Tensor:
+        """face-api's `decodeBoxesLayer`: each anchor's centre moved by enc / 10 of its size, its size scaled
+        by exp(enc / 5)."""
         p = self.priors
         size = p[:, 2:] - p[:, :2]
         centre = p[:, :2] + size / 2

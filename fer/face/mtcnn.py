@@ -377,4 +377,3 @@ def _square_crops(rgb: np.ndarray, boxes: torch.Tensor, size: int) -> torch.Tens
             crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
         out[k] = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
     return torch.from_numpy(out).permute(0, 3, 1, 2)
-
