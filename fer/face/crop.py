@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fer.errors import InputError
+from fer.face.tfjs import js_round, resize_bilinear
 from fer.face.types import AlignedFace, Face
 
 if TYPE_CHECKING:  # the spec is model configuration (fer.models.base); the face floor does not import it
@@ -99,27 +100,6 @@ def _rafdb(rgb: np.ndarray, face: Face, spec: CropSpec, size: int) -> AlignedFac
 # ----------------------------------------------------------------------------- face-api
 
 
-def _js_round(v: float) -> int:
-    return int(math.floor(v + 0.5))  # JavaScript's Math.round (halves go up)
-
-
-def _tf_resize_bilinear(img: np.ndarray, size: int) -> np.ndarray:
-    """tf.image.resizeBilinear(img, [size, size], alignCorners=false, halfPixelCenters=false), float32."""
-    h, w = img.shape[:2]
-    x = img.astype(np.float32)
-
-    def axis(n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        src = np.arange(size, dtype=np.float32) * np.float32(n_in / size)
-        lo = np.floor(src).astype(np.int64)
-        return lo, np.minimum(lo + 1, n_in - 1), (src - lo).astype(np.float32)
-
-    y0, y1, dy = axis(h)
-    x0, x1, dx = axis(w)
-    top = x[y0][:, x0] + (x[y0][:, x1] - x[y0][:, x0]) * dx[None, :, None]
-    bottom = x[y1][:, x0] + (x[y1][:, x1] - x[y1][:, x0]) * dx[None, :, None]
-    return top + (bottom - top) * dy[:, None, None]
-
-
 def faceapi_box(face: Face, photo_shape: tuple[int, ...], padding: float = 0.2) -> tuple[int, int, int, int]:
     """face-api's `alignedRect` cut from the photo, clipped and floored: (x, y, width, height)."""
     pts = _landmarks68(face)
@@ -140,12 +120,12 @@ def _faceapi(rgb: np.ndarray, face: Face, spec: CropSpec, size: int) -> AlignedF
     region = rgb[y : y + h, x : x + w]
     side = max(w, h)
     diff = side - min(w, h)
-    after = _js_round(diff * 0.5)
+    after = js_round(diff * 0.5)
     before = diff - after
     square = np.zeros((side, side, 3), np.uint8)
     ox, oy = (before, 0) if h > w else (0, before)
     square[oy : oy + h, ox : ox + w] = region
-    crop = np.clip(np.rint(_tf_resize_bilinear(square, size)), 0, 255).astype(np.uint8)
+    crop = np.clip(np.rint(resize_bilinear(square, size)), 0, 255).astype(np.uint8)
     k = size / side  # crop index = square index / (side / size): TF's legacy (corner) convention
     matrix = np.array([[k, 0, k * (ox - x)], [0, k, k * (oy - y)]], np.float64)
     return _aligned(crop, matrix, face)

@@ -26,7 +26,6 @@ photo (every box face-api's detector gives: they are clipped) the points are fac
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import torch
 from torch import nn
 
 from fer.errors import CheckpointError, InputError
+from fer.face.tfjs import bilinear_weights
 from fer.once import load_once
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "faceapi_landmark68.safetensors"
@@ -67,22 +67,6 @@ class FaceApiLandmarkNet(nn.Module):
         return self.eval()
 
 
-@functools.lru_cache(maxsize=512)
-def _legacy_bilinear(n_in: int, pad_before: int, n_square: int, n_out: int = INPUT_SIZE) -> np.ndarray:
-    """(n_out, n_in) float32 weights: TF legacy bilinear resize of a square of n_square pixels, in which
-    the n_in real pixels start at pad_before (the rest are zeros), to n_out pixels."""
-    scale = n_square / n_out
-    src = np.arange(n_out) * scale
-    lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, n_square - 1)
-    frac = (src - lo).astype(np.float32)
-    w = np.zeros((n_out, n_square + 1), np.float32)
-    rows = np.arange(n_out)
-    np.add.at(w, (rows, lo), 1 - frac)
-    np.add.at(w, (rows, hi), frac)
-    return w[:, pad_before : pad_before + n_in]
-
-
 def crop_box(box: np.ndarray, photo_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """face-api's `clipAtImageBorders`: (x, y, width, height) of the box inside the photo, floored."""
     h, w = photo_shape[:2]
@@ -108,7 +92,7 @@ def net_input(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, tuple[float
     s = max(w, h)
     px, py = _pads(w, h)
     region = rgb[y : y + h, x : x + w].astype(np.float32)
-    wy, wx = _legacy_bilinear(h, py, s), _legacy_bilinear(w, px, s)
+    wy, wx = bilinear_weights(h, py, s, INPUT_SIZE), bilinear_weights(w, px, s, INPUT_SIZE)
     corner = max(float(box[0]), 0.0), max(float(box[1]), 0.0)
     return np.einsum("ih,hwc,jw->ijc", wy, region, wx, optimize=True), (*corner, w, h)
 

@@ -173,15 +173,15 @@ def get_net() -> FaceApiSSD:
 def net_input(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     """The (512, 512, 3) float32 image in [-1, 1] the detector sees, and the photo's resized (width,
     height) inside it (face-api's `computeReshapedDimensions`)."""
-    from fer.face.crop import _js_round, _tf_resize_bilinear
+    from fer.face.tfjs import js_round, resize_bilinear
 
     h, w = rgb.shape[:2]
     side = max(h, w)
     square = np.zeros((side, side, 3), np.uint8)
     square[:h, :w] = rgb
-    x = square if side == INPUT_SIZE else _tf_resize_bilinear(square, INPUT_SIZE)
+    x = square if side == INPUT_SIZE else resize_bilinear(square, INPUT_SIZE)
     scale = INPUT_SIZE / side
-    return np.asarray(x, np.float32) / np.float32(127.5) - np.float32(1.0), (_js_round(w * scale), _js_round(h * scale))
+    return np.asarray(x, np.float32) / np.float32(127.5) - np.float32(1.0), (js_round(w * scale), js_round(h * scale))
 
 
 def raw_outputs(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
