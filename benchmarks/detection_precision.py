@@ -71,18 +71,17 @@ def _checks(rgb: np.ndarray, backend: str) -> tuple[list, list[tuple[float, floa
     against the 68-point net's (probability 1: no second check); face-api's detector: O-Net's 5 points and
     face probability on its box (`fer.face.detect` for "faceapi_ssd")."""
     from fer.face import detect
-    from fer.face.detect import _detect_faceapi_ssd
+    from fer.face.detect import onet_check
     from fer.face.faceapi_landmarks import disagreement
-    from fer.face.mtcnn import refit
 
     if backend == "mtcnn":
         faces = detect(rgb, backend="mtcnn", max_disagreement=None)
         return faces, [(f.score, disagreement(f.landmarks, f.landmarks68), 1.0) for f in faces]
-    faces = _detect_faceapi_ssd(rgb, None)
+    faces = [f for f in detect(rgb, backend=backend, max_disagreement=None) if f.detector == backend]
     rows = []
     for f in faces:
-        _, probability, five = refit(rgb, f.box)
-        rows.append((f.score, disagreement(five, f.landmarks68), probability))
+        probability, dis = onet_check(rgb, f)
+        rows.append((f.score, dis, probability))
     return faces, rows
 
 

@@ -40,6 +40,7 @@ def face_crops() -> list[tuple[str, np.ndarray]]:
 
 def main(argv: list[str] | None = None) -> dict:
     from fer import Predictor
+    from fer.face.compare import landmark_error
     from fer.live import LiveEngine
     from fer.live.clip import moving_clip
     from fer.threads import set_threads
@@ -67,9 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
             p_full = np.array([ref.probs[c] for c in predictor.class_names])
             err = np.nan
             if live.face.landmarks68 is not None and ref.face.landmarks68 is not None:
-                five = ref.face.landmarks
-                err = float(np.linalg.norm(live.face.landmarks68 - ref.face.landmarks68, axis=1).mean()
-                            / np.linalg.norm(five[1] - five[0]))
+                err = landmark_error(live.face.landmarks68, ref.face.landmarks68)
             top = int(np.argmax(p_full))
             clip_rows.append((engine.tracker.detections == before, int(np.argmax(live.probs)) == top,
                               float(np.abs(live.probs - p_full).max()), err, np.nan if last is None else last == top))

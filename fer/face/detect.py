@@ -182,7 +182,6 @@ def _detect_faceapi_ssd(rgb: np.ndarray, max_disagreement: float | None) -> list
     from fer.face import faceapi_landmarks as fl
     from fer.face import faceapi_ssd
     from fer.face.landmarks68 import summary5
-    from fer.face.mtcnn import refit
 
     found = [(box, score) for box, score in faceapi_ssd.detect(rgb) if min(box[2] - box[0], box[3] - box[1]) >= 2]
     points = fl.landmarks68(rgb, [box for box, _ in found])
@@ -192,10 +191,20 @@ def _detect_faceapi_ssd(rgb: np.ndarray, max_disagreement: float | None) -> list
         return faces
     kept = []
     for f in faces:
-        _, probability, five = refit(rgb, f.box)
-        if probability >= MIN_CHECK_SCORE and fl.disagreement(five, f.landmarks68) <= float(max_disagreement):
+        probability, disagreement = onet_check(rgb, f)
+        if probability >= MIN_CHECK_SCORE and disagreement <= float(max_disagreement):
             kept.append(f)
     return kept
+
+
+def onet_check(rgb: np.ndarray, face: Face) -> tuple[float, float]:
+    """The check of a face-api detection: (MTCNN's O-Net's face probability on its box, the disagreement of
+    O-Net's 5 points with its 68 points, in inter-ocular distances)."""
+    from fer.face.faceapi_landmarks import disagreement
+    from fer.face.mtcnn import refit
+
+    _, probability, five = refit(rgb, face.box)
+    return probability, disagreement(five, face.landmarks68)
 
 
 _NET_FAILED: list[str] = []  # the net's load error, said once per process
